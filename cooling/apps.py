@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CoolingConfig(AppConfig):
+    name = "cooling"
+    verbose_name = "Cooling"

@@ -1,0 +1,184 @@
+"""CRUD viewsets for the reference data of the REST contract.
+
+Every list is paginated (limit/offset) and answers in a fixed number of queries: parents are joined with
+select_related and many-to-many sets prefetched, never fetched per row.
+"""
+
+from __future__ import annotations
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from cooling.models import CoolingLoop
+from planner import services
+from planner.api import serializers as s
+from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
+
+
+class ConfirmDeleteMixin:
+    """Deleting something that still holds nodes is refused (409) unless ``?confirm=true``."""
+
+    node_lookup: str
+
+    def destroy(self, request, *args, **kwargs):
+        holder = self.get_object()
+        services.ensure_delete_confirmed(
+            holder=holder,
+            node_count=Node.objects.filter(**{self.node_lookup: holder}).count(),
+            confirm=request.query_params.get("confirm", ""),
+        )
+        return super().destroy(request, *args, **kwargs)
+
+
+class SiteViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
+    queryset = Site.objects.all()
+    serializer_class = s.SiteSerializer
+    filterset_fields = {"slug": ["exact"], "country": ["exact"], "name": ["exact", "icontains"]}
+    ordering_fields = ["name", "id"]
+    node_lookup = "rack__row__room__site"
+
+
+class RoomViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
+    queryset = Room.objects.all()
+    serializer_class = s.RoomSerializer
+    filterset_fields = {"site": ["exact"], "floor_type": ["exact"], "name": ["exact", "icontains"]}
+    ordering_fields = ["name", "id"]
+    node_lookup = "rack__row__room"
+
+
+class RowFilter(filters.FilterSet):
+    site = filters.NumberFilter(field_name="room__site")
+
+    class Meta:
+        model = Row
+        fields = {"room": ["exact"], "containment": ["exact"], "name": ["exact", "icontains"]}
+
+
+class RowViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
+    queryset = Row.objects.all()
+    serializer_class = s.RowSerializer
+    filterset_class = RowFilter
+    ordering_fields = ["name", "id"]
+    node_lookup = "rack__row"
+
+
+class RackFilter(filters.FilterSet):
+    room = filters.NumberFilter(field_name="row__room")
+    site = filters.NumberFilter(field_name="row__room__site")
+
+    class Meta:
+        model = Rack
+        fields = {"row": ["exact"], "name": ["exact", "icontains"]}
+
+
+class RackViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
+    queryset = Rack.objects.all()
+    serializer_class = s.RackSerializer
+    filterset_class = RackFilter
+    ordering_fields = ["name", "position", "id"]
+    node_lookup = "rack"
+
+
+class PowerSourceViewSet(viewsets.ModelViewSet):
+    queryset = PowerSource.objects.all()
+    serializer_class = s.PowerSourceSerializer
+    filterset_fields = {"site": ["exact"], "kind": ["exact"], "parent": ["exact", "isnull"]}
+    ordering_fields = ["name", "id"]
+
+
+class PduFilter(filters.FilterSet):
+    row = filters.NumberFilter(field_name="rack__row")
+    site = filters.NumberFilter(field_name="rack__row__room__site")
+
+    class Meta:
+        model = Pdu
+        fields = {"rack": ["exact"], "side": ["exact"], "source": ["exact"]}
+
+
+class PduViewSet(viewsets.ModelViewSet):
+    queryset = Pdu.objects.select_related("rack__row__room__site")
+    serializer_class = s.PduSerializer
+    filterset_class = PduFilter
+    ordering_fields = ["name", "id"]
+
+
+class CoolingLoopFilter(filters.FilterSet):
+    rack = filters.NumberFilter(field_name="racks", distinct=True)
+
+    class Meta:
+        model = CoolingLoop
+        fields = {"site": ["exact"], "room": ["exact", "isnull"], "kind": ["exact"]}
+
+
+class CoolingLoopViewSet(viewsets.ModelViewSet):
+    queryset = CoolingLoop.objects.prefetch_related("racks")
+    serializer_class = s.CoolingLoopSerializer
+    filterset_class = CoolingLoopFilter
+    ordering_fields = ["name", "id"]
+
+
+class NodeModelViewSet(viewsets.ModelViewSet):
+    queryset = NodeModel.objects.all()
+    serializer_class = s.NodeModelSerializer
+    filterset_fields = {"cooling": ["exact"], "rack_scale": ["exact"], "vendor": ["exact"], "slug": ["exact"]}
+    ordering_fields = ["name", "max_power_kw", "id"]
+
+
+class NodeFilter(filters.FilterSet):
+    row = filters.NumberFilter(field_name="rack__row")
+    room = filters.NumberFilter(field_name="rack__row__room")
+    site = filters.NumberFilter(field_name="rack__row__room__site")
+    model = filters.CharFilter(method="filter_model", help_text="Node model id or slug.")
+
+    class Meta:
+        model = Node
+        fields = {"rack": ["exact"], "status": ["exact"]}
+
+    def filter_model(self, queryset, name, value):
+        return queryset.filter(model_id=value) if value.isdigit() else queryset.filter(model__slug=value)
+
+
+class NodeViewSet(viewsets.ModelViewSet):
+    """Placed systems. Creating or moving one runs every placement rule; a fail answers 409 and writes nothing."""
+
+    queryset = Node.objects.select_related("model")
+    serializer_class = s.NodeSerializer
+    filterset_class = NodeFilter
+    ordering_fields = ["u_position", "name", "id", "created_at"]
+
+    @extend_schema(responses={201: s.NodeSerializer, 409: dict})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        node = services.node_create(
+            rack_id=data["rack"].pk,
+            model_id=data["model"].pk,
+            u_position=data.get("u_position"),
+            name=data.get("name") or None,
+            status=data.get("status", Node.Status.PLANNED),
+        )
+        return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.NodeSerializer, 409: dict})
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        node = self.get_object()
+        serializer = self.get_serializer(node, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        node = services.node_update(
+            node_id=node.pk,
+            rack_id=data["rack"].pk if "rack" in data else None,
+            model_id=data["model"].pk if "model" in data else None,
+            u_position=data.get("u_position"),
+            name=data.get("name"),
+            status=data.get("status"),
+        )
+        return Response(self.get_serializer(node).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.node_delete(node_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

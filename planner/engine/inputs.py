@@ -1,0 +1,161 @@
+"""Engine inputs: frozen snapshots of a rack in its context.
+
+Selectors build these from database rows; the engine never sees the ORM. Every quantity carries its unit
+in its name. Loads "other_*" are the loads of everything *except* the rack being checked, so the engine
+can add the rack's own (proposed) load without double counting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class NodeModelSpec:
+    """A catalogue entry (one server or one rack-scale system)."""
+
+    slug: str
+    u_height: int
+    max_power_kw: float
+    typical_power_kw: float
+    weight_kg: float
+    cooling: str  # "air" | "liquid" | "hybrid"
+    liquid_fraction: float  # share of heat to the liquid loop, 0..1
+    airflow_cfm: float | None
+    psu_count: int
+    psu_rating_kw: float
+    psus_required: int
+    max_inlet_temp_c: float | None  # None: vendor limit unsourced
+    max_supply_temp_c: float | None  # liquid supply limit; None: unsourced / not liquid
+    rack_scale: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedNode:
+    """A node already in the rack. u_position is the lowest U it occupies (1-based)."""
+
+    model: NodeModelSpec
+    u_position: int
+    node_id: int | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PduSpec:
+    pdu_id: int | None
+    name: str
+    side: str  # "A" | "B"
+    phases: int  # 1 | 3
+    voltage_v: float  # line-to-line when 3-phase
+    current_a: float  # breaker rating
+    power_factor: float = 1.0
+    source_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PowerSourceSpec:
+    """One power source on the chain above any of the rack's PDUs.
+
+    other_load_kw: budgeted load of every *other* rack fed through this source (directly or via its
+    descendants).
+    """
+
+    source_id: int
+    name: str
+    kind: str
+    capacity_kw: float
+    other_load_kw: float = 0.0
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoolingLoopSpec:
+    """A cooling loop that serves the rack (or its whole room / site).
+
+    other_heat_kw: heat already put on this loop by every *other* rack it serves (for liquid loops:
+    liquid heat; for air-side loops: air heat).
+    racks_served: how many racks share this loop's capacity (rear doors / in-row units serving listed
+    racks share their capacity evenly); 0 means room- or site-wide.
+    """
+
+    loop_id: int | None
+    name: str
+    kind: str  # "crah" | "in_row" | "rear_door" | "direct_liquid" | "immersion"
+    unit_capacity_kw: float
+    units: int
+    redundant_units: int
+    supply_temp_c: float
+    delta_t_c: float
+    fluid: str  # "air" | "water" | "pg25"
+    max_flow_lpm: float | None = None
+    other_heat_kw: float = 0.0
+    racks_served: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSpec:
+    site_id: int | None
+    name: str
+    utility_capacity_kw: float | None  # None: unlimited
+    power_derating: float = 0.8
+    other_load_kw: float = 0.0  # every other rack on the site
+    energy_price_per_kwh: float | None = None
+    carbon_kg_per_kwh: float | None = None
+    design_pue: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSpec:
+    room_id: int | None
+    name: str
+    floor_type: str  # "raised" | "slab"
+    floor_rated_load_kg_m2: float
+    tile_rated_load_kg: float | None = None
+    floor_load_method: str = "footprint"  # "footprint" | "half_aisle"
+    other_air_heat_kw: float = 0.0  # air heat of every other rack in the room
+    air_loops: tuple[CoolingLoopSpec, ...] = ()  # room-level air loops (crah, in_row, rear_door)
+
+
+@dataclass(frozen=True, slots=True)
+class RowSpec:
+    row_id: int | None
+    name: str
+    aisle_width_mm: float = 1200.0
+    containment: str = "none"  # "none" | "cold_aisle" | "hot_aisle"
+    air_kw_per_rack_limit: float | None = None  # None: default by containment
+
+
+@dataclass(frozen=True, slots=True)
+class RackSpec:
+    rack_id: int | None
+    name: str
+    u_height: int = 42
+    width_mm: float = 600.0
+    depth_mm: float = 1200.0
+    max_load_kg: float = 0.0
+    empty_weight_kg: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RackContext:
+    """Everything the rules need about one rack, its neighbours' loads and its budgets."""
+
+    site: SiteSpec
+    room: RoomSpec
+    row: RowSpec
+    rack: RackSpec
+    nodes: tuple[PlacedNode, ...] = ()
+    pdus: tuple[PduSpec, ...] = ()
+    sources: tuple[PowerSourceSpec, ...] = ()  # union of the chains above the rack's PDUs
+    loops: tuple[CoolingLoopSpec, ...] = ()  # loops serving this rack (any kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """A proposed placement: quantity units of model, from u_position (one unit) or auto (lowest free)."""
+
+    model: NodeModelSpec
+    quantity: int = 1
+    u_position: int | None = None
+    exclude_node_ids: tuple[int, ...] = field(default=())  # nodes moved away (a move re-checks without them)

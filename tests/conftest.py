@@ -1,0 +1,72 @@
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+def _user(username: str, role: str | None, **extra) -> User:
+    user = User.objects.create_user(username=username, password=f"{username}-pass-123", **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def facilities_user(db):
+    return _user("fac", "facilities")
+
+
+@pytest.fixture
+def procurement_user(db):
+    return _user("proc", "procurement")
+
+
+@pytest.fixture
+def admin_user(db):
+    return User.objects.create_superuser("root", "root@example.com", "root-pass-123")
+
+
+def _token_client(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api(facilities_user):
+    """An API client with a facilities (read-write) token."""
+    return _token_client(facilities_user)
+
+
+@pytest.fixture
+def proc_api(procurement_user):
+    """An API client with a procurement (read-only, may ask questions) token."""
+    return _token_client(procurement_user)
+
+
+@pytest.fixture
+def anon_api():
+    return APIClient()
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db.get('NAME')}",
+        f"celery broker: {settings.CELERY_BROKER_URL}",
+    ]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_in_process():
+    """Tasks queued by the code under test run in-process; the worker test starts a real worker itself."""
+    from planner.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = previous
