@@ -307,3 +307,192 @@ def _liquid_heat_of_other_racks(loops: list[CoolingLoop], rack_id: int, room_id:
             if t in wanted:
                 out[t] += share
     return dict(out)
+
+
+# --- Whole-site snapshot -------------------------------------------------------------------------------
+
+
+class SiteSnapshot:
+    """Every rack of a site as an engine context, built in eight queries whatever the site's size.
+
+    ``contexts`` maps rack id to its RackContext; the "other" loads in each context are the site's totals
+    minus the rack's own share, computed with the same loop-serving rules as ``rack_context``.
+    """
+
+    def __init__(self, site, rooms, rows, racks, contexts, models):
+        self.site = site
+        self.rooms = rooms
+        self.rows = rows
+        self.racks = racks
+        self.contexts: dict[int, RackContext] = contexts
+        self.models: list[NodeModelSpec] = models
+
+    def with_rack(self, ctx: RackContext) -> None:
+        """Replace one rack's context (after a planned placement)."""
+        self.contexts[ctx.rack.rack_id] = ctx
+
+
+def site_snapshot(site_id: int) -> SiteSnapshot:
+    """Raises Site.DoesNotExist."""
+    from racks.models import Room, Row, Site
+
+    site = Site.objects.get(pk=site_id)
+    rooms = list(Room.objects.filter(site_id=site_id).order_by("name"))
+    rows = list(Row.objects.filter(room__site_id=site_id).order_by("room_id", "name"))
+    racks = list(Rack.objects.filter(row__room__site_id=site_id).order_by("row_id", "position", "name"))
+    room_by_id = {r.id: r for r in rooms}
+    row_by_id = {r.id: r for r in rows}
+    models = {m.id: m for m in NodeModel.objects.all()}
+    model_specs = {mid: node_model_spec(m) for mid, m in models.items()}
+
+    nodes_by_rack: dict[int, list[PlacedNode]] = defaultdict(list)
+    for n in Node.objects.filter(rack__row__room__site_id=site_id).values(
+        "id", "rack_id", "model_id", "u_position", "name"
+    ):
+        nodes_by_rack[n["rack_id"]].append(
+            PlacedNode(model=model_specs[n["model_id"]], u_position=n["u_position"], node_id=n["id"], name=n["name"])
+        )
+    pdus_by_rack: dict[int, list[Pdu]] = defaultdict(list)
+    for p in Pdu.objects.filter(rack__row__room__site_id=site_id):
+        pdus_by_rack[p.rack_id].append(p)
+    all_sources = {s.id: s for s in PowerSource.objects.filter(site_id=site_id)}
+    loops = list(CoolingLoop.objects.filter(site_id=site_id).order_by("id"))
+    listed: dict[int, list[int]] = defaultdict(list)  # loop id -> rack ids
+    for loop_id, rack_id in CoolingLoop.racks.through.objects.filter(coolingloop__site_id=site_id).values_list(
+        "coolingloop_id", "rack_id"
+    ):
+        listed[loop_id].append(rack_id)
+    for lp in loops:
+        lp.n_racks = len(listed.get(lp.id, ()))
+    explicit_by_rack: dict[int, list[CoolingLoop]] = defaultdict(list)
+    loop_by_id = {lp.id: lp for lp in loops}
+    for loop_id, rack_ids in listed.items():
+        for rid in rack_ids:
+            explicit_by_rack[rid].append(loop_by_id[loop_id])
+
+    def serving(rack) -> list[CoolingLoop]:
+        room_id = row_by_id[rack.row_id].room_id
+        out = list(explicit_by_rack.get(rack.id, ()))
+        out += [lp for lp in loops if lp.n_racks == 0 and lp.room_id in (room_id, None)]
+        return sorted(out, key=lambda lp: lp.id)
+
+    # Per-rack own figures.
+    own_power, own_air, own_liquid_by_loop = {}, {}, {}
+    serving_by_rack, liquid_by_rack = {}, {}
+    for rack in racks:
+        room_id = row_by_id[rack.row_id].room_id
+        srv = [lp for lp in serving(rack) if lp.room_id in (room_id, None)]
+        liq = _most_specific_liquid(srv, room_id)
+        serving_by_rack[rack.id], liquid_by_rack[rack.id] = srv, liq
+        nodes = nodes_by_rack.get(rack.id, ())
+        power = sum(n.model.max_power_kw for n in nodes)
+        immersed = any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liq)
+        liquid = power if immersed else sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes)
+        own_power[rack.id] = power
+        own_air[rack.id] = power - liquid
+        own_liquid_by_loop[rack.id] = {lp.id: liquid / len(liq) for lp in liq} if liq and liquid else {}
+
+    # Totals of the shared budgets.
+    site_total = sum(own_power.values())
+    room_air_total: dict[int, float] = defaultdict(float)
+    for rack in racks:
+        room_air_total[row_by_id[rack.row_id].room_id] += own_air[rack.id]
+    loop_total: dict[int, float] = defaultdict(float)
+    for shares in own_liquid_by_loop.values():
+        for lid, kw in shares.items():
+            loop_total[lid] += kw
+    chains = {
+        rack.id: _source_chain_ids(all_sources, (p.source_id for p in pdus_by_rack.get(rack.id, ()))) for rack in racks
+    }
+    source_total: dict[int, float] = defaultdict(float)
+    for rack in racks:
+        for sid in chains[rack.id]:
+            source_total[sid] += own_power[rack.id]
+    room_air_loops = {
+        room.id: tuple(
+            _loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks)
+            for lp in loops
+            if lp.kind in AIR_SIDE and lp.room_id in (room.id, None)
+        )
+        for room in rooms
+    }
+
+    site_spec_kwargs = {
+        "site_id": site.id,
+        "name": site.name,
+        "utility_capacity_kw": site.utility_capacity_kw,
+        "power_derating": site.power_derating,
+        "energy_price_per_kwh": site.energy_price_per_kwh,
+        "carbon_kg_per_kwh": site.carbon_kg_per_kwh,
+        "design_pue": site.design_pue,
+    }
+    contexts: dict[int, RackContext] = {}
+    for rack in racks:
+        row = row_by_id[rack.row_id]
+        room = room_by_id[row.room_id]
+        own_liq = own_liquid_by_loop[rack.id]
+        loop_specs = []
+        for lp in serving_by_rack[rack.id]:
+            if lp.kind in LIQUID:
+                if lp not in liquid_by_rack[rack.id]:
+                    continue
+                other = loop_total.get(lp.id, 0.0) - own_liq.get(lp.id, 0.0)
+            else:
+                other = 0.0
+            loop_specs.append(_loop_spec(lp, other_heat_kw=max(other, 0.0), racks_served=lp.n_racks))
+        contexts[rack.id] = RackContext(
+            site=SiteSpec(other_load_kw=site_total - own_power[rack.id], **site_spec_kwargs),
+            room=RoomSpec(
+                room_id=room.id,
+                name=room.name,
+                floor_type=room.floor_type,
+                floor_rated_load_kg_m2=room.floor_rated_load_kg_m2,
+                tile_rated_load_kg=room.tile_rated_load_kg,
+                floor_load_method=room.floor_load_method,
+                other_air_heat_kw=room_air_total[room.id] - own_air[rack.id],
+                air_loops=room_air_loops[room.id],
+            ),
+            row=RowSpec(
+                row_id=row.id,
+                name=row.name,
+                aisle_width_mm=row.aisle_width_mm,
+                containment=row.containment,
+                air_kw_per_rack_limit=row.air_kw_per_rack_limit,
+            ),
+            rack=RackSpec(
+                rack_id=rack.id,
+                name=rack.name,
+                u_height=rack.u_height,
+                width_mm=rack.width_mm,
+                depth_mm=rack.depth_mm,
+                max_load_kg=rack.max_load_kg,
+                empty_weight_kg=rack.empty_weight_kg,
+            ),
+            nodes=tuple(sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position)),
+            pdus=tuple(
+                PduSpec(
+                    pdu_id=p.id,
+                    name=p.name,
+                    side=p.side,
+                    phases=p.phases,
+                    voltage_v=p.voltage_v,
+                    current_a=p.current_a,
+                    power_factor=p.power_factor,
+                    source_id=p.source_id,
+                )
+                for p in sorted(pdus_by_rack.get(rack.id, ()), key=lambda p: (p.side, p.name))
+            ),
+            sources=tuple(
+                PowerSourceSpec(
+                    source_id=sid,
+                    name=all_sources[sid].name,
+                    kind=all_sources[sid].kind,
+                    capacity_kw=all_sources[sid].capacity_kw,
+                    other_load_kw=source_total[sid] - own_power[rack.id],
+                    parent_id=all_sources[sid].parent_id,
+                )
+                for sid in chains[rack.id]
+            ),
+            loops=tuple(loop_specs),
+        )
+    return SiteSnapshot(site, rooms, rows, racks, contexts, list(model_specs.values()))

@@ -207,3 +207,17 @@ def node_delete(*, node_id: int) -> None:
         raise NotFound(f"Node {node_id} does not exist.")
     _lock_budgets([rack_id])
     Node.objects.get(pk=node_id).delete()
+
+
+@transaction.atomic
+def feasibility_commit(*, model_id: int, placements, status: str = Node.Status.PLANNED) -> list[Node]:
+    """Reserve a feasibility plan as nodes in one transaction. Each rack's units are re-checked under lock;
+    if anything changed since the plan was made and a unit no longer fits, nothing is written (409)."""
+    by_rack: dict[int, list[int]] = {}
+    for p in placements:
+        by_rack.setdefault(p["rack"], []).append(p["u_position"])
+    nodes: list[Node] = []
+    for rack_id in sorted(by_rack):
+        for u in sorted(by_rack[rack_id]):
+            nodes += nodes_place(rack_id=rack_id, model_id=model_id, quantity=1, u_position=u, status=status)
+    return nodes

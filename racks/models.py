@@ -169,7 +169,7 @@ class PowerSource(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     capacity_kw = models.FloatField(validators=NON_NEGATIVE, help_text="Capacity in kW.")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children")
     history = HistoricalRecords()
 
     class Meta:
@@ -204,7 +204,7 @@ class Pdu(models.Model):
         validators=[MinValueValidator(0.1), MaxValueValidator(1000)], help_text="Breaker rating in A."
     )
     power_factor = models.FloatField(default=1.0, validators=[MinValueValidator(0.01), MaxValueValidator(1.0)])
-    source = models.ForeignKey(PowerSource, null=True, blank=True, on_delete=models.PROTECT, related_name="pdus")
+    source = models.ForeignKey(PowerSource, null=True, blank=True, on_delete=models.RESTRICT, related_name="pdus")
     history = HistoricalRecords()
 
     class Meta:

@@ -70,3 +70,19 @@ def _celery_in_process():
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = previous
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests skip on SQLite, except in CI where a skipped one would hide a broken setup."""
+    import os
+
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError("CI must run the tests on PostgreSQL: set DATABASE_URL.")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

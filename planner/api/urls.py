@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from planner.api import views
+from planner.api import questions, reports, views
 
 router = DefaultRouter()
 router.register("sites", views.SiteViewSet)
@@ -14,8 +14,15 @@ router.register("pdus", views.PduViewSet)
 router.register("cooling-loops", views.CoolingLoopViewSet)
 router.register("node-models", views.NodeModelViewSet)
 router.register("nodes", views.NodeViewSet)
+router.register("reports", reports.ReportViewSet)
 
 urlpatterns = [
+    path("placements/check/", questions.PlacementCheckView.as_view(), name="placement-check"),
+    path("racks/<int:pk>/headroom/", questions.RackHeadroomView.as_view(), name="rack-headroom"),
+    path("racks/<int:pk>/retrofits/", questions.RackRetrofitsView.as_view(), name="rack-retrofits"),
+    path("sites/<int:pk>/headroom/", questions.SiteHeadroomView.as_view(), name="site-headroom"),
+    path("feasibility/", questions.FeasibilityView.as_view(), name="feasibility"),
+    path("tco/", questions.TcoView.as_view(), name="tco"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

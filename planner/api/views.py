@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from cooling.models import CoolingLoop
 from planner import services
 from planner.api import serializers as s
+from planner.api.history import HistoryMixin
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
 
@@ -32,7 +33,7 @@ class ConfirmDeleteMixin:
         return super().destroy(request, *args, **kwargs)
 
 
-class SiteViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
+class SiteViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Site.objects.all()
     serializer_class = s.SiteSerializer
     filterset_fields = {"slug": ["exact"], "country": ["exact"], "name": ["exact", "icontains"]}
@@ -40,7 +41,7 @@ class SiteViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
     node_lookup = "rack__row__room__site"
 
 
-class RoomViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
+class RoomViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Room.objects.all()
     serializer_class = s.RoomSerializer
     filterset_fields = {"site": ["exact"], "floor_type": ["exact"], "name": ["exact", "icontains"]}
@@ -56,7 +57,7 @@ class RowFilter(filters.FilterSet):
         fields = {"room": ["exact"], "containment": ["exact"], "name": ["exact", "icontains"]}
 
 
-class RowViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
+class RowViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Row.objects.all()
     serializer_class = s.RowSerializer
     filterset_class = RowFilter
@@ -73,7 +74,7 @@ class RackFilter(filters.FilterSet):
         fields = {"row": ["exact"], "name": ["exact", "icontains"]}
 
 
-class RackViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
+class RackViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Rack.objects.all()
     serializer_class = s.RackSerializer
     filterset_class = RackFilter
@@ -81,7 +82,7 @@ class RackViewSet(ConfirmDeleteMixin, viewsets.ModelViewSet):
     node_lookup = "rack"
 
 
-class PowerSourceViewSet(viewsets.ModelViewSet):
+class PowerSourceViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = PowerSource.objects.all()
     serializer_class = s.PowerSourceSerializer
     filterset_fields = {"site": ["exact"], "kind": ["exact"], "parent": ["exact", "isnull"]}
@@ -97,7 +98,7 @@ class PduFilter(filters.FilterSet):
         fields = {"rack": ["exact"], "side": ["exact"], "source": ["exact"]}
 
 
-class PduViewSet(viewsets.ModelViewSet):
+class PduViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = Pdu.objects.select_related("rack__row__room__site")
     serializer_class = s.PduSerializer
     filterset_class = PduFilter
@@ -112,14 +113,14 @@ class CoolingLoopFilter(filters.FilterSet):
         fields = {"site": ["exact"], "room": ["exact", "isnull"], "kind": ["exact"]}
 
 
-class CoolingLoopViewSet(viewsets.ModelViewSet):
+class CoolingLoopViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = CoolingLoop.objects.prefetch_related("racks")
     serializer_class = s.CoolingLoopSerializer
     filterset_class = CoolingLoopFilter
     ordering_fields = ["name", "id"]
 
 
-class NodeModelViewSet(viewsets.ModelViewSet):
+class NodeModelViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = NodeModel.objects.all()
     serializer_class = s.NodeModelSerializer
     filterset_fields = {"cooling": ["exact"], "rack_scale": ["exact"], "vendor": ["exact"], "slug": ["exact"]}
@@ -140,7 +141,7 @@ class NodeFilter(filters.FilterSet):
         return queryset.filter(model_id=value) if value.isdigit() else queryset.filter(model__slug=value)
 
 
-class NodeViewSet(viewsets.ModelViewSet):
+class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Placed systems. Creating or moving one runs every placement rule; a fail answers 409 and writes nothing."""
 
     queryset = Node.objects.select_related("model")

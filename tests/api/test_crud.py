@@ -468,3 +468,25 @@ def test_list_query_count_is_pinned(api, django_assert_num_queries, resource, ex
     _populate(5)
     with django_assert_num_queries(expected):
         api.get(f"/api/v1/{resource}/")
+
+
+def test_audit_history_records_who_changed_what(api, proc_api, facilities_user):
+    created = api.post("/api/v1/sites/", {"name": "Hist", "slug": "hist", "design_pue": 1.5}, format="json")
+    url = f"/api/v1/sites/{created.data['id']}/"
+    api.patch(url, {"design_pue": 1.3, "country": "NL"}, format="json")
+    history = proc_api.get(url + "history/")
+    assert history.status_code == 200
+    newest, oldest = history.data["results"]
+    assert (newest["type"], newest["user"]) == ("changed", facilities_user.username)
+    assert {c["field"]: (c["old"], c["new"]) for c in newest["changes"]} == {
+        "design_pue": (1.5, 1.3),
+        "country": ("", "NL"),
+    }
+    assert oldest["type"] == "created"
+
+
+def test_a_power_source_in_use_cannot_be_deleted_alone(api):
+    pdu = f.PduFactory(source=f.PowerSourceFactory())
+    response = api.delete(f"/api/v1/power-sources/{pdu.source_id}/")
+    assert response.status_code == 409
+    assert PowerSource.objects.filter(pk=pdu.source_id).exists()

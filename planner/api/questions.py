@@ -1,0 +1,233 @@
+"""Question endpoints: one APIView per rule-bound operation, each calling one service or selector.
+
+Procurement may call every one of them (``question = True``); none writes unless told to ``commit``.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from planner import headroom as site_headroom
+from planner import planning, retrofits, selectors, services
+from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
+from planner.api.permissions import can_write
+from racks.models import NodeModel, Rack, Site
+
+MAX_QUANTITY = 10_000
+
+
+class CheckRequest(serializers.Serializer):
+    rack = serializers.PrimaryKeyRelatedField(queryset=Rack.objects.all())
+    model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), help_text="Node model id or slug.")
+    quantity = SafeIntegerField(min_value=1, max_value=200, default=1)
+    u_position = SafeIntegerField(min_value=1, max_value=60, required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if attrs.get("u_position") is not None and attrs["quantity"] != 1:
+            raise serializers.ValidationError({"u_position": "Give u_position only when placing one unit."})
+        return attrs
+
+
+class PlacementCheckView(APIView):
+    """Evaluate every placement rule for ``quantity`` units of a model in a rack. Never writes."""
+
+    question = True
+
+    @extend_schema(request=CheckRequest, responses={200: dict})
+    def post(self, request):
+        req = CheckRequest(data=request.data)
+        req.is_valid(raise_exception=True)
+        data = req.validated_data
+        ctx, model, result = services.check_placement(
+            rack_id=data["rack"].pk,
+            model_id=data["model"].pk,
+            quantity=data["quantity"],
+            u_position=data.get("u_position"),
+        )
+        body = result.to_dict()
+        body["headroom"] = retrofits.headroom_dict(ctx)
+        failing = tuple(c.code for c in result.checks if c.status == "fail")
+        body["retrofits"] = (
+            retrofits.retrofit_options(
+                ctx, extra=((selectors.node_model_spec(model), data["quantity"]),), failing_codes=failing
+            )
+            if failing
+            else []
+        )
+        return Response(body)
+
+
+class RackHeadroomView(APIView):
+    """Headroom of one rack in every dimension, what binds, and how many more of each model fit."""
+
+    question = True
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        try:
+            ctx = selectors.rack_context(pk)
+        except Rack.DoesNotExist:
+            raise NotFound(f"Rack {pk} does not exist.") from None
+        return Response(retrofits.headroom_dict(ctx))
+
+
+class RetrofitQuery(serializers.Serializer):
+    model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), required=False)
+    quantity = SafeIntegerField(min_value=1, max_value=200, default=1)
+    target_kw = FiniteFloatField(min_value=0.0, max_value=10_000.0, required=False)
+
+    def validate(self, attrs):
+        if ("model" in attrs) == ("target_kw" in attrs):
+            raise serializers.ValidationError("Give either model (with quantity) or target_kw.")
+        return attrs
+
+
+class RackRetrofitsView(APIView):
+    """Retrofit options for a rack: for ``model`` x ``quantity`` more units, or for a total ``target_kw``."""
+
+    question = True
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("model", str, description="Node model slug or id"),
+            OpenApiParameter("quantity", int),
+            OpenApiParameter("target_kw", float, description="Rack IT load to plan for, kW"),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request, pk: int):
+        query = RetrofitQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        try:
+            ctx = selectors.rack_context(pk)
+        except Rack.DoesNotExist:
+            raise NotFound(f"Rack {pk} does not exist.") from None
+        if "model" in data:
+            spec = selectors.node_model_spec(data["model"])
+            options = retrofits.retrofit_options(ctx, extra=((spec, data["quantity"]),))
+        else:
+            options = retrofits.retrofit_options(ctx, target_kw=data["target_kw"])
+        return Response({"rack": pk, "options": options})
+
+
+class SiteHeadroomView(APIView):
+    """Site totals in every dimension, with rooms and their rows nested."""
+
+    question = True
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        get_object_or_404(Site, pk=pk)
+        return Response(site_headroom.site_headroom(selectors.site_snapshot(pk)))
+
+
+class FeasibilityRequest(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), help_text="Node model id or slug.")
+    quantity = SafeIntegerField(min_value=1, max_value=MAX_QUANTITY)
+    commit = serializers.BooleanField(default=False, help_text="Reserve the placements as planned nodes.")
+
+
+class FeasibilityView(APIView):
+    """Place N units of a model at a site: what fits now, where, what binds for the rest, what unlocks it."""
+
+    question = True
+
+    @extend_schema(request=FeasibilityRequest, responses={200: dict, 409: dict})
+    def post(self, request):
+        req = FeasibilityRequest(data=request.data)
+        req.is_valid(raise_exception=True)
+        data = req.validated_data
+        if data["commit"] and not can_write(request.user):
+            return Response({"detail": "Only facilities users may commit placements."}, status=403)
+        spec = selectors.node_model_spec(data["model"])
+        plan = planning.plan_feasibility(selectors.site_snapshot(data["site"].pk), spec, data["quantity"])
+        body = plan.to_dict()
+        body["model"] = data["model"].slug
+        if data["commit"] and plan.placements:
+            nodes = services.feasibility_commit(model_id=data["model"].pk, placements=plan.placements)
+            body["committed_node_ids"] = [n.id for n in nodes]
+        return Response(body)
+
+
+class TcoRequest(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), help_text="Node model id or slug.")
+    quantity = SafeIntegerField(min_value=1, max_value=MAX_QUANTITY)
+    horizon_years = SafeIntegerField(min_value=1, max_value=30, default=5)
+    utilization = FiniteFloatField(
+        min_value=0.0, max_value=1.0, default=1.0, help_text="Share of the year at max power (0-1); 1 = training."
+    )
+    gpus_per_node = SafeIntegerField(min_value=0, max_value=1000, default=0, help_text="For the cloud comparison.")
+    cloud_usd_per_gpu_hour = FiniteFloatField(
+        min_value=0.0, required=False, allow_null=True, help_text="No sourced default: the cloud column needs it."
+    )
+    colo_usd_per_kw_month = FiniteFloatField(
+        min_value=0.0, required=False, allow_null=True, help_text="Default: CBRE H2 2024, $184.06/kW/month."
+    )
+    colo_includes_power = serializers.BooleanField(default=True)
+    hardware_capex_usd = FiniteFloatField(min_value=0.0, required=False, allow_null=True)
+    retrofit_capex_usd = FiniteFloatField(
+        min_value=0.0, required=False, allow_null=True, help_text="Default: the feasibility plan's retrofit cost."
+    )
+
+
+class TcoView(APIView):
+    """On-prem (retrofit + energy) versus colocation versus cloud GPU hours for an order, with sensitivity."""
+
+    question = True
+
+    @extend_schema(request=TcoRequest, responses={200: dict})
+    def post(self, request):
+        import dataclasses
+
+        from planner.engine.tco import TcoInput, compare_tco
+
+        req = TcoRequest(data=request.data)
+        req.is_valid(raise_exception=True)
+        data = req.validated_data
+        site = data["site"]
+        if site.energy_price_per_kwh is None:
+            raise serializers.ValidationError({"site": "The site has no energy_price_per_kwh; set it first."})
+        spec = selectors.node_model_spec(data["model"])
+        plan = planning.plan_feasibility(selectors.site_snapshot(site.pk), spec, data["quantity"])
+        retrofit_capex = data.get("retrofit_capex_usd")
+        if retrofit_capex is None:
+            costs = [r["capex_usd"] for r in plan.retrofits]
+            retrofit_capex = 0.0 if plan.fits_now else (sum(costs) if costs and None not in costs else None)
+        try:
+            result = compare_tco(
+                TcoInput(
+                    it_kw=spec.max_power_kw * data["quantity"],
+                    node_count=data["quantity"],
+                    gpu_count=data["gpus_per_node"] * data["quantity"],
+                    horizon_years=data["horizon_years"],
+                    utilization=data["utilization"],
+                    energy_price_per_kwh=site.energy_price_per_kwh,
+                    carbon_kg_per_kwh=site.carbon_kg_per_kwh,
+                    pue_onprem=site.design_pue,
+                    retrofit_capex_usd=retrofit_capex,
+                    hardware_capex_usd=data.get("hardware_capex_usd"),
+                    colo_usd_per_kw_month=data.get("colo_usd_per_kw_month"),
+                    colo_includes_power=data["colo_includes_power"],
+                    cloud_usd_per_gpu_hour=data.get("cloud_usd_per_gpu_hour"),
+                ),
+                retrofits.retrofit_config(),
+            )
+        except ValueError as exc:
+            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from None
+        return Response(
+            {
+                "model": data["model"].slug,
+                "quantity": data["quantity"],
+                "fits_now": plan.fits_now,
+                "retrofit_capex_usd": retrofit_capex,
+                **dataclasses.asdict(result),
+            }
+        )

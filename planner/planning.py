@@ -1,0 +1,261 @@
+"""Feasibility: where can N units of a model go at a site, and what would unlock the rest.
+
+Deterministic greedy packing over a site snapshot. Every unit it places passes ``engine.check_placement``
+on a context that includes everything placed before it (shared budgets too: site utility, upstream
+sources, room air, liquid loops), so the plan never exceeds a limit in total.
+
+Order: rows that can take the most units first (a pod stays together in a row), racks by position within
+a row; each rack is filled as far as the rules allow before the next one is opened, which leaves the fewest
+racks partly used (least stranded capacity).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+
+from planner import engine
+from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
+from planner.selectors import SiteSnapshot
+
+COOLING_CODES = frozenset({"COOLING_AIR_RACK", "COOLING_AIR_ROOM", "COOLING_LIQUID", "COOLING_FLOW"})
+HOURS_PER_YEAR = 8760
+
+
+@dataclass
+class Ledger:
+    """What the plan has added so far to each shared budget (kW)."""
+
+    site_kw: float = 0.0
+    room_air_kw: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    source_kw: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    loop_kw: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    nodes: dict[int, list[PlacedNode]] = field(default_factory=lambda: defaultdict(list))
+    own: dict[int, dict] = field(default_factory=dict)  # rack id -> its own additions, to subtract
+
+
+def _liquid_split(ctx: RackContext, liquid_kw: float) -> dict[int, float]:
+    loops = [lp for lp in ctx.loops if lp.kind in ("direct_liquid", "immersion")]
+    if not loops or liquid_kw <= 0:
+        return {}
+    return {lp.loop_id: liquid_kw / len(loops) for lp in loops}
+
+
+def current_context(base: RackContext, ledger: Ledger) -> RackContext:
+    """``base`` with the plan so far: its own planned nodes, and the others' additions to shared budgets."""
+    rid = base.rack.rack_id
+    own = ledger.own.get(rid, {"power": 0.0, "air": 0.0, "loops": {}})
+    site = replace(base.site, other_load_kw=base.site.other_load_kw + ledger.site_kw - own["power"])
+    room = replace(
+        base.room,
+        other_air_heat_kw=base.room.other_air_heat_kw + ledger.room_air_kw.get(base.room.room_id, 0.0) - own["air"],
+    )
+    sources = tuple(
+        replace(s, other_load_kw=s.other_load_kw + ledger.source_kw.get(s.source_id, 0.0) - own["power"])
+        for s in base.sources
+    )
+    loops = tuple(
+        replace(
+            lp, other_heat_kw=lp.other_heat_kw + ledger.loop_kw.get(lp.loop_id, 0.0) - own["loops"].get(lp.loop_id, 0.0)
+        )
+        if lp.loop_id in ledger.loop_kw
+        else lp
+        for lp in base.loops
+    )
+    return replace(
+        base, site=site, room=room, sources=sources, loops=loops, nodes=base.nodes + tuple(ledger.nodes.get(rid, ()))
+    )
+
+
+def _record(ledger: Ledger, ctx: RackContext, model: NodeModelSpec, positions) -> None:
+    rid = ctx.rack.rack_id
+    before = ledger.own.get(rid, {"power": 0.0, "air": 0.0, "loops": {}})
+    added_power = model.max_power_kw * len(positions)
+    immersed = any(lp.kind == "immersion" for lp in ctx.loops)
+    added_liquid = added_power if immersed else added_power * model.liquid_fraction
+    added_air = added_power - added_liquid
+    split = _liquid_split(ctx, added_liquid)
+    ledger.site_kw += added_power
+    ledger.room_air_kw[ctx.room.room_id] += added_air
+    for s in ctx.sources:
+        # Only sources on this rack's chain are in ctx.sources (selectors), so each carries the load.
+        ledger.source_kw[s.source_id] += added_power
+    loops_after = dict(before["loops"])
+    for lid, kw in split.items():
+        ledger.loop_kw[lid] += kw
+        loops_after[lid] = loops_after.get(lid, 0.0) + kw
+    ledger.own[rid] = {"power": before["power"] + added_power, "air": before["air"] + added_air, "loops": loops_after}
+    ledger.nodes[rid].extend(PlacedNode(model=model, u_position=u) for u in positions)
+
+
+def max_fit(ctx: RackContext, model: NodeModelSpec, *, limit: int, ignore: frozenset[str] = frozenset()):
+    """Largest quantity (<= limit) that passes every rule not in ``ignore``, with its check result.
+
+    Rules only get harder as units are added, so a binary search over 1..limit finds it. Returns
+    (0, None) when not even one unit fits.
+    """
+    if limit <= 0:
+        return 0, None
+    upper = 1 if model.rack_scale else min(limit, ctx.rack.u_height // max(model.u_height, 1))
+    best, best_result = 0, None
+    lo, hi = 1, upper
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        result = engine.check_placement(ctx, Placement(model=model, quantity=mid))
+        if _passes(result, ignore):
+            best, best_result, lo = mid, result, mid + 1
+        else:
+            hi = mid - 1
+    return best, best_result
+
+
+def _passes(result, ignore: frozenset[str]) -> bool:
+    return all(c.status != "fail" or c.code in ignore for c in result.checks)
+
+
+@dataclass(frozen=True)
+class FeasibilityPlan:
+    requested: int
+    placements: tuple[dict, ...]
+    unplaced: int
+    binding: dict[str, int]
+    retrofits: tuple[dict, ...]
+    energy: dict
+    model: NodeModelSpec
+
+    @property
+    def fits_now(self) -> bool:
+        return self.unplaced == 0
+
+    def to_dict(self) -> dict:
+        return {
+            "requested": self.requested,
+            "fits_now": self.fits_now,
+            "placed": self.requested - self.unplaced,
+            "placements": list(self.placements),
+            "unplaced": self.unplaced,
+            "binding": self.binding,
+            "retrofits": list(self.retrofits),
+            "energy": self.energy,
+        }
+
+
+def plan_feasibility(
+    snapshot: SiteSnapshot, model: NodeModelSpec, quantity: int, *, retrofit_config=None
+) -> FeasibilityPlan:
+    """Place up to ``quantity`` units of ``model`` across the site. Writes nothing."""
+    ledger = Ledger()
+    racks_by_row: dict[int, list] = defaultdict(list)
+    for rack in snapshot.racks:
+        racks_by_row[rack.row_id].append(rack)
+
+    # Row order: how many units each row could take on its own (standalone fits), most first; ties by name.
+    standalone: dict[int, int] = {}
+    for rack in snapshot.racks:
+        standalone[rack.id] = max_fit(snapshot.contexts[rack.id], model, limit=quantity)[0]
+    row_names = {row.id: (row.room_id, row.name) for row in snapshot.rows}
+    row_order = sorted(
+        racks_by_row, key=lambda rid: (-min(quantity, sum(standalone[r.id] for r in racks_by_row[rid])), row_names[rid])
+    )
+
+    placements: list[dict] = []
+    remaining = quantity
+    for row_id in row_order:
+        for rack in racks_by_row[row_id]:
+            if remaining == 0:
+                break
+            if standalone[rack.id] == 0:
+                continue
+            ctx = current_context(snapshot.contexts[rack.id], ledger)
+            count, result = max_fit(ctx, model, limit=remaining)
+            if count == 0:
+                continue
+            positions = result.positions
+            _record(ledger, ctx, model, positions)
+            placements.extend({"rack": rack.id, "rack_name": rack.name, "u_position": u} for u in positions)
+            remaining -= count
+
+    binding: Counter = Counter()
+    retrofits: list[dict] = []
+    if remaining:
+        binding, retrofits = _what_binds(snapshot, ledger, model, remaining, retrofit_config)
+    return FeasibilityPlan(
+        requested=quantity,
+        placements=tuple(placements),
+        unplaced=remaining,
+        binding=dict(sorted(binding.items(), key=lambda kv: (-kv[1], kv[0]))),
+        retrofits=tuple(retrofits),
+        energy=order_energy(snapshot.site, model, quantity),
+        model=model,
+    )
+
+
+def _what_binds(snapshot: SiteSnapshot, ledger: Ledger, model: NodeModelSpec, remaining: int, retrofit_config):
+    """For every rack: which rule stops one more unit; per row: what a cooling retrofit would unlock."""
+    binding: Counter = Counter()
+    unlock_by_row: dict[int, dict] = {}
+    rows = {row.id: row for row in snapshot.rows}
+    for rack in snapshot.racks:
+        ctx = current_context(snapshot.contexts[rack.id], ledger)
+        result = engine.check_placement(ctx, Placement(model=model, quantity=1))
+        failing = {c.code for c in result.checks if c.status == "fail"}
+        for code in failing:
+            binding[code] += 1
+        if failing and failing <= COOLING_CODES:
+            count, _ = max_fit(ctx, model, limit=remaining, ignore=COOLING_CODES)
+            if count:
+                entry = unlock_by_row.setdefault(rack.row_id, {"racks": [], "units": 0, "codes": set(), "kw": []})
+                entry["racks"].append(rack.id)
+                entry["units"] += count
+                entry["codes"] |= failing
+                entry["kw"].append((ctx, count))
+    retrofits = []
+    left = remaining
+    for row_id, entry in sorted(unlock_by_row.items(), key=lambda kv: (-kv[1]["units"], rows[kv[0]].name)):
+        if left <= 0:
+            break
+        unlocks = min(entry["units"], left)
+        left -= unlocks
+        options = []
+        for ctx, count in entry["kw"]:
+            opts = engine_retrofits_for(ctx, model, count, sorted(entry["codes"]), retrofit_config)
+            if opts:
+                options.append(opts[0])
+        best = options[0] if options else None
+        capex = [o.get("capex_usd") for o in options]
+        retrofits.append(
+            {
+                "row": row_id,
+                "row_name": rows[row_id].name,
+                "racks": entry["racks"],
+                "unlocks": unlocks,
+                "resolves": sorted(entry["codes"]),
+                "kind": best["kind"] if best else None,
+                "capex_usd": round(sum(capex), 2) if capex and all(c is not None for c in capex) else None,
+                "notes": best["notes"] if best else "No retrofit option in the configured bands resolves this.",
+            }
+        )
+    return binding, retrofits
+
+
+def engine_retrofits_for(ctx: RackContext, model: NodeModelSpec, count: int, failing: list[str], config) -> list[dict]:
+    """Retrofit options (dicts, best first) for a rack that would carry ``count`` more units of ``model``."""
+    from planner.retrofits import retrofit_options
+
+    return retrofit_options(ctx, extra=((model, count),), failing_codes=tuple(failing), config=config)
+
+
+def order_energy(site, model: NodeModelSpec, quantity: int) -> dict:
+    """Power and yearly energy of an order at max power (GPU systems train at full power), facility side."""
+    it_kw = model.max_power_kw * quantity
+    pue = site.design_pue or 1.0
+    annual_kwh = it_kw * HOURS_PER_YEAR * pue
+    price, carbon = site.energy_price_per_kwh, site.carbon_kg_per_kwh
+    return {
+        "kw": round(it_kw, 3),
+        "pue": pue,
+        "annual_kwh": round(annual_kwh, 1),
+        "annual_cost": None if price is None else round(annual_kwh * price, 2),
+        "annual_co2_kg": None if carbon is None else round(annual_kwh * carbon, 1),
+        "basis": "IT load at max power x 8,760 h x site design PUE (1.0 when the site has none)",
+    }
