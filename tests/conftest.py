@@ -86,3 +86,24 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def ensure_reference_data() -> None:
+    """Reload what migrations ship (catalogue, role groups): a transactional test's flush deletes it."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("racks.migrations.0002_catalogue").load_catalogue(apps, None)
+    importlib.import_module("racks.migrations.0003_roles").create_roles(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "live_server" in request.fixturenames or "transactional_db" in request.fixturenames or (
+        marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
