@@ -1,0 +1,101 @@
+"""check_placement: every rule, always, in DESIGN order; nothing raised for any input."""
+
+from __future__ import annotations
+
+from planner.engine.cooling import rule_air_rack, rule_air_room, rule_flow, rule_liquid, rule_temperature
+from planner.engine.floor import rule_floor_point, rule_floor_uniform, rule_rack_load
+from planner.engine.inputs import Placement, RackContext
+from planner.engine.power import (
+    rule_power_rack,
+    rule_power_redundancy,
+    rule_power_site,
+    rule_power_upstream,
+    rule_psu_feed_loss,
+)
+from planner.engine.results import FAIL, RULE_CODES, CheckResult, RuleResult, check_result
+from planner.engine.rules import build_state
+from planner.engine.space import check_space
+
+# Every rule after SPACE, in DESIGN order (SPACE also returns the positions, so it is called apart).
+RULES = (
+    ("RACK_LOAD", rule_rack_load),
+    ("FLOOR_UNIFORM", rule_floor_uniform),
+    ("FLOOR_POINT", rule_floor_point),
+    ("POWER_RACK", rule_power_rack),
+    ("POWER_REDUNDANCY", rule_power_redundancy),
+    ("POWER_UPSTREAM", rule_power_upstream),
+    ("POWER_SITE", rule_power_site),
+    ("PSU_FEED_LOSS", rule_psu_feed_loss),
+    ("COOLING_AIR_RACK", rule_air_rack),
+    ("COOLING_AIR_ROOM", rule_air_room),
+    ("COOLING_LIQUID", rule_liquid),
+    ("COOLING_FLOW", rule_flow),
+    ("COOLING_TEMPERATURE", rule_temperature),
+)
+assert tuple(code for code, _ in RULES) == RULE_CODES[1:]
+
+
+def _broken(code: str, exc: BaseException) -> RuleResult:
+    # A safety net: a rule that cannot be evaluated (inconsistent input) fails rather than passing silently.
+    return RuleResult(code, FAIL, f"could not be evaluated: {type(exc).__name__}: {exc}", None, None, "")
+
+
+def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResult:
+    """Evaluate all fourteen rules for ``placement`` in the rack of ``ctx`` (None: the rack as it stands).
+
+    Nodes listed in ``placement.exclude_node_ids`` are removed first (a move). The proposed units count in
+    every load even when SPACE fails, so each rule still reports what the placement would do.
+    """
+    try:
+        # Fast path: straight-line calls (this runs thousands of times per feasibility question).
+        st = build_state(ctx, placement)
+        space, positions = check_space(ctx.rack.u_height, st.nodes, placement)
+        checks = (
+            space,
+            rule_rack_load(st),
+            rule_floor_uniform(st),
+            rule_floor_point(st),
+            rule_power_rack(st),
+            rule_power_redundancy(st),
+            rule_power_upstream(st),
+            rule_power_site(st),
+            rule_psu_feed_loss(st),
+            rule_air_rack(st),
+            rule_air_room(st),
+            rule_liquid(st),
+            rule_flow(st),
+            rule_temperature(st),
+        )
+    except Exception:
+        return _check_guarded(ctx, placement)
+    ok = True
+    for r in checks:
+        if r.status == FAIL:
+            ok = False
+            break
+    return check_result(ok, checks, positions, st.load_kw, st.air_kw, st.liquid_kw, st.weight_kg, st.equipment_kg)
+
+
+def _check_guarded(ctx: RackContext, placement: Placement | None) -> CheckResult:
+    """Rule by rule, each guarded: a rule that raises on inconsistent input fails; the others still answer."""
+    try:
+        st = build_state(ctx, placement)
+    except Exception as exc:
+        return CheckResult(False, tuple(_broken(code, exc) for code in RULE_CODES))
+    try:
+        space, positions = check_space(ctx.rack.u_height, st.nodes, placement)
+    except Exception as exc:
+        space, positions = _broken("SPACE", exc), ()
+    checks = [space]
+    for code, rule in RULES:
+        try:
+            checks.append(rule(st))
+        except Exception as exc:
+            checks.append(_broken(code, exc))
+    ok = all(c.status != FAIL for c in checks)
+    return CheckResult(ok, tuple(checks), positions, st.load_kw, st.air_kw, st.liquid_kw, st.weight_kg, st.equipment_kg)
+
+
+def check_rack(ctx: RackContext) -> CheckResult:
+    """Every rule for the rack as it stands."""
+    return check_placement(ctx, None)
