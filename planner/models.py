@@ -21,6 +21,11 @@ class CapacityReport(models.Model):
     rack_count = models.PositiveIntegerField(default=0)
     node_count = models.PositiveIntegerField(default=0)
     data = models.JSONField(default=dict, help_text="Full snapshot: headroom, changes, forecast, risks.")
+    summary = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Small digest: per-dimension totals (history for the forecast), run-out days, risk counts.",
+    )
 
     class Meta:
         ordering = ["-day", "site_id"]

@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/v1/", include("planner.api.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("reports/", include("planner.reports_urls")),
     path("", include("planner.web.urls")),
 ]
