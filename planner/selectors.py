@@ -109,6 +109,78 @@ def _loop_spec(loop: CoolingLoop, *, other_heat_kw: float, racks_served: int) ->
     )
 
 
+def _site_spec(site, *, other_load_kw: float) -> SiteSpec:
+    return SiteSpec(
+        site_id=site.id,
+        name=site.name,
+        utility_capacity_kw=site.utility_capacity_kw,
+        power_derating=site.power_derating,
+        other_load_kw=other_load_kw,
+        energy_price_per_kwh=site.energy_price_per_kwh,
+        carbon_kg_per_kwh=site.carbon_kg_per_kwh,
+        design_pue=site.design_pue,
+    )
+
+
+def _room_spec(room, *, other_air_heat_kw: float, air_loops: tuple[CoolingLoopSpec, ...]) -> RoomSpec:
+    return RoomSpec(
+        room_id=room.id,
+        name=room.name,
+        floor_type=room.floor_type,
+        floor_rated_load_kg_m2=room.floor_rated_load_kg_m2,
+        tile_rated_load_kg=room.tile_rated_load_kg,
+        floor_load_method=room.floor_load_method,
+        other_air_heat_kw=other_air_heat_kw,
+        air_loops=air_loops,
+    )
+
+
+def _row_spec(row) -> RowSpec:
+    return RowSpec(
+        row_id=row.id,
+        name=row.name,
+        aisle_width_mm=row.aisle_width_mm,
+        containment=row.containment,
+        air_kw_per_rack_limit=row.air_kw_per_rack_limit,
+    )
+
+
+def _rack_spec(rack) -> RackSpec:
+    return RackSpec(
+        rack_id=rack.id,
+        name=rack.name,
+        u_height=rack.u_height,
+        width_mm=rack.width_mm,
+        depth_mm=rack.depth_mm,
+        max_load_kg=rack.max_load_kg,
+        empty_weight_kg=rack.empty_weight_kg,
+    )
+
+
+def _pdu_spec(p) -> PduSpec:
+    return PduSpec(
+        pdu_id=p.id,
+        name=p.name,
+        side=p.side,
+        phases=p.phases,
+        voltage_v=p.voltage_v,
+        current_a=p.current_a,
+        power_factor=p.power_factor,
+        source_id=p.source_id,
+    )
+
+
+def _source_spec(source, *, other_load_kw: float) -> PowerSourceSpec:
+    return PowerSourceSpec(
+        source_id=source.id,
+        name=source.name,
+        kind=source.kind,
+        capacity_kw=source.capacity_kw,
+        other_load_kw=other_load_kw,
+        parent_id=source.parent_id,
+    )
+
+
 def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
     """The engine's view of one rack and its shared budgets. Raises Rack.DoesNotExist.
 
@@ -171,67 +243,17 @@ def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
         loop_specs.append(_loop_spec(lp, other_heat_kw=other, racks_served=lp.n_racks))
 
     return RackContext(
-        site=SiteSpec(
-            site_id=site.id,
-            name=site.name,
-            utility_capacity_kw=site.utility_capacity_kw,
-            power_derating=site.power_derating,
-            other_load_kw=totals["site_kw"],
-            energy_price_per_kwh=site.energy_price_per_kwh,
-            carbon_kg_per_kwh=site.carbon_kg_per_kwh,
-            design_pue=site.design_pue,
-        ),
-        room=RoomSpec(
-            room_id=room.id,
-            name=room.name,
-            floor_type=room.floor_type,
-            floor_rated_load_kg_m2=room.floor_rated_load_kg_m2,
-            tile_rated_load_kg=room.tile_rated_load_kg,
-            floor_load_method=room.floor_load_method,
+        site=_site_spec(site, other_load_kw=totals["site_kw"]),
+        room=_room_spec(
+            room,
             other_air_heat_kw=totals["room_air_kw"],
             air_loops=tuple(_loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in room_air_loops),
         ),
-        row=RowSpec(
-            row_id=row.id,
-            name=row.name,
-            aisle_width_mm=row.aisle_width_mm,
-            containment=row.containment,
-            air_kw_per_rack_limit=row.air_kw_per_rack_limit,
-        ),
-        rack=RackSpec(
-            rack_id=rack.id,
-            name=rack.name,
-            u_height=rack.u_height,
-            width_mm=rack.width_mm,
-            depth_mm=rack.depth_mm,
-            max_load_kg=rack.max_load_kg,
-            empty_weight_kg=rack.empty_weight_kg,
-        ),
+        row=_row_spec(row),
+        rack=_rack_spec(rack),
         nodes=tuple(nodes),
-        pdus=tuple(
-            PduSpec(
-                pdu_id=p.id,
-                name=p.name,
-                side=p.side,
-                phases=p.phases,
-                voltage_v=p.voltage_v,
-                current_a=p.current_a,
-                power_factor=p.power_factor,
-                source_id=p.source_id,
-            )
-            for p in pdus
-        ),
-        sources=tuple(
-            PowerSourceSpec(
-                source_id=sid,
-                name=all_sources[sid].name,
-                kind=all_sources[sid].kind,
-                capacity_kw=all_sources[sid].capacity_kw,
-                other_load_kw=totals[f"src_{sid}"],
-                parent_id=all_sources[sid].parent_id,
-            )
-            for sid in chain_ids
-        ),
+        pdus=tuple(_pdu_spec(p) for p in pdus),
+        sources=tuple(_source_spec(all_sources[sid], other_load_kw=totals[f"src_{sid}"]) for sid in chain_ids),
         loops=tuple(loop_specs),
     )
 
@@ -313,7 +335,7 @@ def _liquid_heat_of_other_racks(loops: list[CoolingLoop], rack_id: int, room_id:
 
 
 class SiteSnapshot:
-    """Every rack of a site as an engine context, built in eight queries whatever the site's size.
+    """Every rack of a site as an engine context, built in ten queries whatever the site's size.
 
     ``contexts`` maps rack id to its RackContext; the "other" loads in each context are the site's totals
     minus the rack's own share, computed with the same loop-serving rules as ``rack_context``.
@@ -417,15 +439,6 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
         for room in rooms
     }
 
-    site_spec_kwargs = {
-        "site_id": site.id,
-        "name": site.name,
-        "utility_capacity_kw": site.utility_capacity_kw,
-        "power_derating": site.power_derating,
-        "energy_price_per_kwh": site.energy_price_per_kwh,
-        "carbon_kg_per_kwh": site.carbon_kg_per_kwh,
-        "design_pue": site.design_pue,
-    }
     contexts: dict[int, RackContext] = {}
     for rack in racks:
         row = row_by_id[rack.row_id]
@@ -441,56 +454,18 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
                 other = 0.0
             loop_specs.append(_loop_spec(lp, other_heat_kw=max(other, 0.0), racks_served=lp.n_racks))
         contexts[rack.id] = RackContext(
-            site=SiteSpec(other_load_kw=site_total - own_power[rack.id], **site_spec_kwargs),
-            room=RoomSpec(
-                room_id=room.id,
-                name=room.name,
-                floor_type=room.floor_type,
-                floor_rated_load_kg_m2=room.floor_rated_load_kg_m2,
-                tile_rated_load_kg=room.tile_rated_load_kg,
-                floor_load_method=room.floor_load_method,
+            site=_site_spec(site, other_load_kw=site_total - own_power[rack.id]),
+            room=_room_spec(
+                room,
                 other_air_heat_kw=room_air_total[room.id] - own_air[rack.id],
                 air_loops=room_air_loops[room.id],
             ),
-            row=RowSpec(
-                row_id=row.id,
-                name=row.name,
-                aisle_width_mm=row.aisle_width_mm,
-                containment=row.containment,
-                air_kw_per_rack_limit=row.air_kw_per_rack_limit,
-            ),
-            rack=RackSpec(
-                rack_id=rack.id,
-                name=rack.name,
-                u_height=rack.u_height,
-                width_mm=rack.width_mm,
-                depth_mm=rack.depth_mm,
-                max_load_kg=rack.max_load_kg,
-                empty_weight_kg=rack.empty_weight_kg,
-            ),
+            row=_row_spec(row),
+            rack=_rack_spec(rack),
             nodes=tuple(sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position)),
-            pdus=tuple(
-                PduSpec(
-                    pdu_id=p.id,
-                    name=p.name,
-                    side=p.side,
-                    phases=p.phases,
-                    voltage_v=p.voltage_v,
-                    current_a=p.current_a,
-                    power_factor=p.power_factor,
-                    source_id=p.source_id,
-                )
-                for p in sorted(pdus_by_rack.get(rack.id, ()), key=lambda p: (p.side, p.name))
-            ),
+            pdus=tuple(_pdu_spec(p) for p in sorted(pdus_by_rack.get(rack.id, ()), key=lambda p: (p.side, p.name))),
             sources=tuple(
-                PowerSourceSpec(
-                    source_id=sid,
-                    name=all_sources[sid].name,
-                    kind=all_sources[sid].kind,
-                    capacity_kw=all_sources[sid].capacity_kw,
-                    other_load_kw=source_total[sid] - own_power[rack.id],
-                    parent_id=all_sources[sid].parent_id,
-                )
+                _source_spec(all_sources[sid], other_load_kw=source_total[sid] - own_power[rack.id])
                 for sid in chains[rack.id]
             ),
             loops=tuple(loop_specs),
