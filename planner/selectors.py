@@ -374,9 +374,14 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
         nodes_by_rack[n["rack_id"]].append(
             PlacedNode(model=model_specs[n["model_id"]], u_position=n["u_position"], node_id=n["id"], name=n["name"])
         )
-    pdus_by_rack: dict[int, list[Pdu]] = defaultdict(list)
-    for p in Pdu.objects.filter(rack__row__room__site_id=site_id):
-        pdus_by_rack[p.rack_id].append(p)
+    # Thousands of PDUs per site: engine specs straight from the rows, no model instances, sorted once.
+    pdus_by_rack: dict[int, list[PduSpec]] = defaultdict(list)
+    for pid, rack_id, *fields in Pdu.objects.filter(rack__row__room__site_id=site_id).values_list(
+        "id", "rack_id", "name", "side", "phases", "voltage_v", "current_a", "power_factor", "source_id"
+    ):
+        pdus_by_rack[rack_id].append(PduSpec(pid, *fields))
+    for specs in pdus_by_rack.values():
+        specs.sort(key=lambda p: (p.side, p.name))
     all_sources = {s.id: s for s in PowerSource.objects.filter(site_id=site_id)}
     loops = list(CoolingLoop.objects.filter(site_id=site_id).order_by("id"))
     listed: dict[int, list[int]] = defaultdict(list)  # loop id -> rack ids
@@ -439,6 +444,9 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
         for room in rooms
     }
 
+    # Specs that are the same for every rack sharing them are built once.
+    row_specs = {row.id: _row_spec(row) for row in rows}
+    air_side_specs = {lp.id: _loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in loops}
     contexts: dict[int, RackContext] = {}
     for rack in racks:
         row = row_by_id[rack.row_id]
@@ -450,9 +458,9 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
                 if lp not in liquid_by_rack[rack.id]:
                     continue
                 other = loop_total.get(lp.id, 0.0) - own_liq.get(lp.id, 0.0)
+                loop_specs.append(_loop_spec(lp, other_heat_kw=max(other, 0.0), racks_served=lp.n_racks))
             else:
-                other = 0.0
-            loop_specs.append(_loop_spec(lp, other_heat_kw=max(other, 0.0), racks_served=lp.n_racks))
+                loop_specs.append(air_side_specs[lp.id])
         contexts[rack.id] = RackContext(
             site=_site_spec(site, other_load_kw=site_total - own_power[rack.id]),
             room=_room_spec(
@@ -460,10 +468,10 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
                 other_air_heat_kw=room_air_total[room.id] - own_air[rack.id],
                 air_loops=room_air_loops[room.id],
             ),
-            row=_row_spec(row),
+            row=row_specs[row.id],
             rack=_rack_spec(rack),
             nodes=tuple(sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position)),
-            pdus=tuple(_pdu_spec(p) for p in sorted(pdus_by_rack.get(rack.id, ()), key=lambda p: (p.side, p.name))),
+            pdus=tuple(pdus_by_rack.get(rack.id, ())),
             sources=tuple(
                 _source_spec(all_sources[sid], other_load_kw=source_total[sid] - own_power[rack.id])
                 for sid in chains[rack.id]
