@@ -1,8 +1,22 @@
 from django.urls import path
 
-from planner.web import views
+from planner.web import crud, placement, views
+
+KIND = "<slug:kind_key>"
 
 urlpatterns = [
     path("", views.site_list, name="site-list"),
     path("healthz", views.healthz, name="healthz"),
+    path("sites/<int:pk>/", views.site_dashboard, name="site-dashboard"),
+    path("rooms/<int:pk>/", views.room_detail, name="room-detail"),
+    path("racks/<int:pk>/", views.rack_detail, name="rack-detail"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("place/", placement.place, name="place"),
+    path("place/check/", placement.place_check, name="place-check"),
+    path("feasibility/", placement.feasibility, name="feasibility"),
+    path("nodes/<int:pk>/edit/", placement.node_edit, name="node-edit"),
+    path("nodes/<int:pk>/delete/", placement.node_delete, name="node-delete"),
+    path(f"{KIND}/new/", crud.create, name="object-create"),
+    path(f"{KIND}/<int:pk>/edit/", crud.edit, name="object-edit"),
+    path(f"{KIND}/<int:pk>/delete/", crud.delete, name="object-delete"),
 ]

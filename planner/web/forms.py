@@ -1,0 +1,423 @@
+"""Forms of the browser pages. They render like Django forms and validate like the API.
+
+Each model form parses the browser's input (numbers, choices, the model's own validators and
+constraints), then hands the cleaned values to the REST contract's serializer, so a page accepts exactly
+what ``POST /api/v1/...`` accepts and says why in the same words.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import models as dj_models
+
+from cooling.models import CoolingLoop
+from planner.api import serializers as api
+from planner.api.fields import CleanCharField
+from planner.api.questions import MAX_QUANTITY, CheckRequest
+from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
+
+
+def _number(step: str = "any", **attrs) -> forms.NumberInput:
+    return forms.NumberInput(attrs={"step": step, **attrs})
+
+
+def _primitive(value):
+    """Cleaned form values as the API would receive them (ids for relations)."""
+    if isinstance(value, dj_models.Model):
+        return value.pk
+    if isinstance(value, (list, tuple, dj_models.QuerySet)):
+        return [_primitive(v) for v in value]
+    return value
+
+
+class ApiValidatedForm(forms.ModelForm):
+    """A ModelForm whose values must also pass the API serializer's validation."""
+
+    serializer_class: type = None
+
+    def __init__(self, *args, site: Site | None = None, **kwargs):
+        self.site = site
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.FloatField) and not isinstance(field.widget, forms.HiddenInput):
+                field.widget.attrs.setdefault("step", "any")
+            if field.help_text:
+                field.widget.attrs.setdefault("aria-describedby", f"id_{name}_help")
+
+    def _post_clean(self):
+        # The API serializer speaks first: its messages name the rule ("Must be fewer than units (2)"), where the
+        # model's check constraints would only say which constraint is violated. The model's own validation
+        # (validators, constraints, uniqueness) then runs as the last guard.
+        if not self._errors:
+            data = {name: _primitive(value) for name, value in self.cleaned_data.items()}
+            serializer = self.serializer_class(instance=self.instance if self.instance.pk else None, data=data)
+            if not serializer.is_valid():
+                for name, messages in serializer.errors.items():
+                    for message in messages if isinstance(messages, list) else [messages]:
+                        if name in self.fields:
+                            self.add_error(name, str(message))
+                        else:
+                            prefix = "" if name in ("non_field_errors", "__all__") else f"{name}: "
+                            self.add_error(None, f"{prefix}{message}")
+                return
+        super()._post_clean()
+
+
+class SiteForm(ApiValidatedForm):
+    serializer_class = api.SiteSerializer
+
+    class Meta:
+        model = Site
+        fields = [
+            "name",
+            "slug",
+            "country",
+            "utility_capacity_kw",
+            "power_derating",
+            "energy_price_per_kwh",
+            "carbon_kg_per_kwh",
+            "design_pue",
+        ]
+        labels = {
+            "slug": "Slug (used in URLs and the API)",
+            "utility_capacity_kw": "Utility capacity (kW)",
+            "power_derating": "Power derating (0-1)",
+            "energy_price_per_kwh": "Energy price (USD per kWh)",
+            "carbon_kg_per_kwh": "Grid carbon (kg CO₂ per kWh)",
+            "design_pue": "Design PUE",
+        }
+        help_texts = {
+            "slug": "Lower-case letters, digits and hyphens, e.g. ashburn-1.",
+            "country": "Optional, e.g. US.",
+            "design_pue": "Facility power / IT power, ≥ 1.0 (industry average 1.58). Empty: energy figures use 1.0.",
+        }
+
+
+class RoomForm(ApiValidatedForm):
+    serializer_class = api.RoomSerializer
+
+    class Meta:
+        model = Room
+        fields = ["site", "name", "floor_type", "floor_rated_load_kg_m2", "tile_rated_load_kg", "floor_load_method"]
+        labels = {
+            "floor_rated_load_kg_m2": "Uniform floor rating (kg/m²)",
+            "tile_rated_load_kg": "Tile concentrated rating (kg)",
+            "floor_load_method": "Floor load area",
+        }
+        help_texts = {
+            "floor_load_method": "Footprint: rack weight over its own footprint (worst case). "
+            "Half aisles: the footprint widened by half the aisle front and back.",
+        }
+
+
+class RowForm(ApiValidatedForm):
+    serializer_class = api.RowSerializer
+
+    class Meta:
+        model = Row
+        fields = ["room", "name", "aisle_width_mm", "containment", "air_kw_per_rack_limit"]
+        labels = {"aisle_width_mm": "Aisle width (mm)", "air_kw_per_rack_limit": "Air limit per rack (kW)"}
+        help_texts = {
+            "aisle_width_mm": "Used by the half-aisle floor-load method; 1,200 mm typical.",
+            "air_kw_per_rack_limit": "Air heat one rack may reject; empty = 10 kW with open aisles, 25 kW contained.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.site is not None:
+            self.fields["room"].queryset = Room.objects.filter(site=self.site)
+
+
+class RackForm(ApiValidatedForm):
+    serializer_class = api.RackSerializer
+
+    class Meta:
+        model = Rack
+        fields = ["row", "name", "position", "u_height", "width_mm", "depth_mm", "max_load_kg", "empty_weight_kg"]
+        labels = {
+            "position": "Position in the row",
+            "u_height": "Height (U)",
+            "width_mm": "Width (mm)",
+            "depth_mm": "Depth (mm)",
+            "max_load_kg": "Frame load rating (kg)",
+            "empty_weight_kg": "Empty frame weight (kg)",
+        }
+        help_texts = {
+            "position": "Slot in the row, from 1; the floor plan draws racks in this order.",
+            "u_height": "Rack units, 1-60 (42 U typical).",
+            "width_mm": "600 mm typical; 800 mm for wide AI racks.",
+            "depth_mm": "1,200 mm typical for GPU servers.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.site is not None:
+            self.fields["row"].queryset = Row.objects.filter(room__site=self.site).select_related("room")
+        self.fields["row"].label_from_instance = lambda row: f"{row.room.name} / {row.name}"
+
+
+class PowerSourceForm(ApiValidatedForm):
+    serializer_class = api.PowerSourceSerializer
+
+    class Meta:
+        model = PowerSource
+        fields = ["site", "name", "kind", "capacity_kw", "parent"]
+        labels = {"capacity_kw": "Capacity (kW)", "parent": "Fed from"}
+        help_texts = {
+            "capacity_kw": "Rated output; every rack fed through it (by PDUs or the sources below it) shares it.",
+            "parent": "The source upstream of this one (e.g. a panel fed from a UPS); empty = top of the chain.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.site is not None:
+            parents = PowerSource.objects.filter(site=self.site)
+            if self.instance.pk:
+                parents = parents.exclude(pk=self.instance.pk)
+            self.fields["parent"].queryset = parents
+
+
+class PduForm(ApiValidatedForm):
+    serializer_class = api.PduSerializer
+
+    class Meta:
+        model = Pdu
+        fields = ["rack", "name", "side", "phases", "voltage_v", "current_a", "power_factor", "source"]
+        labels = {
+            "side": "Feed side",
+            "voltage_v": "Voltage (V)",
+            "current_a": "Breaker rating (A)",
+            "power_factor": "Power factor (0-1)",
+            "source": "Fed from (power source)",
+        }
+        help_texts = {
+            "side": "A or B. With both sides fed, each side must carry the whole rack alone.",
+            "voltage_v": "Line-to-line voltage when 3-phase, e.g. 415 V or 208 V.",
+            "current_a": "e.g. 63 A or 32 A. Usable kW = V x A x √3 (3-phase) x site derating x power factor / 1000.",
+            "power_factor": "1.0 for modern PSUs; a lower factor lowers the usable kW.",
+            "source": "The busway, panel or UPS above this PDU; its capacity is shared by every rack it feeds.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.site is not None:
+            self.fields["rack"].queryset = Rack.objects.filter(row__room__site=self.site)
+            self.fields["source"].queryset = PowerSource.objects.filter(site=self.site)
+
+
+class CoolingLoopForm(ApiValidatedForm):
+    serializer_class = api.CoolingLoopSerializer
+
+    class Meta:
+        model = CoolingLoop
+        fields = [
+            "site",
+            "room",
+            "name",
+            "kind",
+            "unit_capacity_kw",
+            "units",
+            "redundant_units",
+            "supply_temp_c",
+            "delta_t_c",
+            "fluid",
+            "max_flow_lpm",
+            "racks",
+        ]
+        labels = {
+            "unit_capacity_kw": "Capacity of one unit (kW)",
+            "units": "Units installed",
+            "redundant_units": "Redundant units",
+            "supply_temp_c": "Supply temperature (°C)",
+            "delta_t_c": "Design ΔT (K)",
+            "max_flow_lpm": "Maximum flow (L/min)",
+            "racks": "Racks served",
+        }
+        help_texts = {
+            "room": "Empty: the loop serves the whole site.",
+            "unit_capacity_kw": "e.g. a CRAH 90-120 kW, a rear door 35-75 kW, a CDU 400-2,000 kW.",
+            "supply_temp_c": "Air loops: supply air; liquid loops: facility water (checked against node limits).",
+            "delta_t_c": "Return minus supply: about 10 K for liquid loops, 12 K for room air.",
+            "max_flow_lpm": "Liquid loops: the rated flow (CDU or pipework); empty = unknown, no flow limit checked.",
+            "units": "Usable kW = unit capacity x (units - redundant units).",
+            "redundant_units": "Units held in reserve: N+1 → 1.",
+            "racks": "Select the racks a rear door, in-row unit or CDU serves; none selected = the whole room "
+            "(or site). Hold Ctrl/⌘ to select several.",
+        }
+        widgets = {"racks": forms.SelectMultiple(attrs={"size": 8})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].empty_label = "- none: the loop serves the whole site -"
+        if self.site is not None:
+            self.fields["room"].queryset = Room.objects.filter(site=self.site)
+            self.fields["racks"].queryset = Rack.objects.filter(row__room__site=self.site).select_related("row__room")
+        self.fields["racks"].label_from_instance = _rack_label
+
+
+class NodeModelForm(ApiValidatedForm):
+    serializer_class = api.NodeModelSerializer
+
+    class Meta:
+        model = NodeModel
+        fields = [
+            "slug",
+            "vendor",
+            "name",
+            "u_height",
+            "max_power_kw",
+            "typical_power_kw",
+            "weight_kg",
+            "cooling",
+            "liquid_fraction",
+            "airflow_cfm",
+            "psu_count",
+            "psu_rating_kw",
+            "psus_required",
+            "max_inlet_temp_c",
+            "max_supply_temp_c",
+            "rack_scale",
+            "source",
+            "notes",
+        ]
+        labels = {
+            "u_height": "Height (U)",
+            "max_power_kw": "Max power (kW)",
+            "typical_power_kw": "Typical power (kW)",
+            "weight_kg": "Weight (kg)",
+            "liquid_fraction": "Liquid fraction (0-1)",
+            "airflow_cfm": "Airflow (CFM)",
+            "psu_count": "PSUs installed",
+            "psu_rating_kw": "PSU rating (kW each)",
+            "psus_required": "PSUs required for full power",
+            "max_inlet_temp_c": "Max air inlet (°C)",
+            "max_supply_temp_c": "Max liquid supply (°C)",
+            "rack_scale": "Rack-scale system",
+        }
+        help_texts = {
+            "max_power_kw": "Vendor maximum input power; the planner budgets at this figure.",
+            "typical_power_kw": "For reference; every rule uses max power.",
+            "weight_kg": "Fully configured system weight; a rack-scale system includes its rack.",
+            "liquid_fraction": "Share of heat carried by liquid: 0 air-cooled, about 0.8-0.9 for direct liquid.",
+            "max_inlet_temp_c": "Vendor maximum air inlet; empty = unsourced (not checked).",
+            "max_supply_temp_c": "Vendor maximum liquid supply; empty = unsourced or not liquid-cooled.",
+            "airflow_cfm": "Optional; vendor figure in cubic feet per minute.",
+            "psus_required": "N of N+N: with one feed lost, half the PSUs must still carry max power.",
+            "source": "Where each figure comes from (datasheet, page, date).",
+        }
+        widgets = {"source": forms.Textarea(attrs={"rows": 3}), "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+def _rack_label(rack: Rack) -> str:
+    return f"{rack.row.room.name} / {rack.row.name} / {rack.name}"
+
+
+class NodeForm(forms.Form):
+    """Move, rename or change the status of a placed node (the service re-runs every rule on a move)."""
+
+    rack = forms.ModelChoiceField(queryset=Rack.objects.none(), label="Rack")
+    u_position = forms.IntegerField(min_value=1, max_value=60, label="Lowest U", help_text="1-based.")
+    name = forms.CharField(max_length=100, label="Name")
+    status = forms.ChoiceField(choices=Node.Status.choices, label="Status")
+
+    def __init__(self, *args, site: Site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rack"].queryset = Rack.objects.filter(row__room__site=site).select_related("row__room")
+        self.fields["rack"].label_from_instance = _rack_label
+
+    def clean_name(self):
+        from rest_framework.exceptions import ValidationError as DrfValidationError
+
+        try:
+            return CleanCharField(max_length=100).run_validation(self.cleaned_data["name"])
+        except DrfValidationError as exc:
+            raise forms.ValidationError([str(m) for m in exc.detail]) from None
+
+
+KIND_FORMS = {
+    "sites": SiteForm,
+    "rooms": RoomForm,
+    "rows": RowForm,
+    "racks": RackForm,
+    "power-sources": PowerSourceForm,
+    "pdus": PduForm,
+    "cooling-loops": CoolingLoopForm,
+    "node-models": NodeModelForm,
+}
+
+
+class PlaceForm(forms.Form):
+    """The placement wizard: a rack, a model and a quantity (and, for one unit, a U). Validated by the API's
+    check request serializer, so the page and ``POST /api/v1/placements/check/`` accept the same input."""
+
+    rack = forms.ModelChoiceField(queryset=Rack.objects.none(), label="Rack", empty_label="— choose a rack —")
+    model = forms.ModelChoiceField(
+        queryset=NodeModel.objects.order_by("vendor", "max_power_kw", "name"),
+        to_field_name="slug",
+        label="Model",
+        empty_label="— choose a model —",
+    )
+    quantity = forms.IntegerField(
+        min_value=1, max_value=200, initial=1, label="Quantity", help_text="Units to place, 1-200."
+    )
+    u_position = forms.IntegerField(
+        min_value=1,
+        max_value=60,
+        required=False,
+        label="Lowest U (optional)",
+        help_text="One unit only; empty = the lowest free block that fits.",
+    )
+    status = forms.ChoiceField(
+        choices=Node.Status.choices, initial=Node.Status.PLANNED, label="Record as", required=False
+    )
+    name = forms.CharField(
+        max_length=100, required=False, label="Name (optional)", help_text="One unit only; empty = '<model>-<n>'."
+    )
+
+    def __init__(self, *args, site: Site | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        racks = Rack.objects.select_related("row__room").order_by("row__room__name", "row__name", "position")
+        self.fields["rack"].queryset = racks.filter(row__room__site=site) if site is not None else racks.none()
+        self.fields["rack"].label_from_instance = _rack_label
+        self.fields["model"].label_from_instance = lambda m: f"{m.name} ({m.max_power_kw:g} kW, {m.u_height} U)"
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{name}_help"
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        request = CheckRequest(
+            data={
+                "rack": data["rack"].pk,
+                "model": data["model"].pk,
+                "quantity": data["quantity"],
+                "u_position": data.get("u_position"),
+            }
+        )
+        if not request.is_valid():
+            for name, messages in request.errors.items():
+                for message in messages if isinstance(messages, list) else [messages]:
+                    self.add_error(name if name in self.fields else None, str(message))
+        if data.get("name") and data["quantity"] != 1:
+            self.add_error("name", "A name can be given only when placing one unit.")
+        return data
+
+
+class FeasibilityForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.order_by("name"), label="Site", empty_label="— choose a site —")
+    model = forms.ModelChoiceField(
+        queryset=NodeModel.objects.order_by("vendor", "max_power_kw", "name"),
+        to_field_name="slug",
+        label="Model",
+        empty_label="— choose a model —",
+    )
+    quantity = forms.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, initial=8, label="Quantity", help_text=f"1-{MAX_QUANTITY:,} units."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].label_from_instance = lambda m: f"{m.name} ({m.max_power_kw:g} kW, {m.u_height} U)"
+        self.fields["quantity"].widget.attrs["aria-describedby"] = "id_quantity_help"

@@ -1,0 +1,180 @@
+"""Headline figures of every site for the site list, in five queries whatever the number of sites or racks.
+
+Per-rack sums are aggregated in SQL; loops, links and PDUs come in one query each; the rest is the
+arithmetic of ``planner.web.metrics`` with the loop-serving rules of ``planner.selectors`` (a loop that
+lists racks serves those, one that lists none serves its room, or the whole site when it has no room;
+liquid heat goes to the most specific liquid loops, split evenly).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, F, FloatField, IntegerField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+
+from cooling.models import CoolingLoop
+from planner import engine
+from planner.engine.units import AIR_SIDE_KINDS, CLOSE_COUPLED_KINDS, LIQUID_KINDS
+from planner.web.metrics import RackFigures, air_limit_kw, floor_area_m2, power_capacity_kw
+from racks.models import Pdu, Rack, Site
+
+
+@dataclass
+class SiteHeadline:
+    site: Site
+    rack_count: int = 0
+    it_load_kw: float = 0.0
+    usable_power_kw: float = 0.0
+    air_heat_kw: float = 0.0
+    air_capacity_kw: float = 0.0
+    liquid_heat_kw: float = 0.0
+    liquid_capacity_kw: float = 0.0
+    racks_near_limit: int = 0
+
+    @staticmethod
+    def _pct(load: float, cap: float) -> float | None:
+        return load / cap * 100 if cap > 0 else None
+
+    @property
+    def power_pct(self):
+        return self._pct(self.it_load_kw, self.usable_power_kw)
+
+    @property
+    def air_pct(self):
+        return self._pct(self.air_heat_kw, self.air_capacity_kw)
+
+    @property
+    def liquid_pct(self):
+        return self._pct(self.liquid_heat_kw, self.liquid_capacity_kw)
+
+
+def headline_from_figures(site: Site, figures: list[RackFigures], loops: list[tuple[str, float]]) -> SiteHeadline:
+    """A site's headline from its racks' figures and its cooling loops as (kind, usable kW) pairs."""
+    capacity = sum(f.power_capacity_kw or 0.0 for f in figures)
+    if site.utility_capacity_kw is not None:
+        capacity = min(capacity, site.utility_capacity_kw)
+    return SiteHeadline(
+        site=site,
+        rack_count=len(figures),
+        it_load_kw=sum(f.kw for f in figures),
+        usable_power_kw=capacity,
+        air_heat_kw=sum(f.air_kw for f in figures),
+        air_capacity_kw=sum(kw for kind, kw in loops if kind in AIR_SIDE_KINDS),
+        liquid_heat_kw=sum(f.liquid_kw for f in figures),
+        liquid_capacity_kw=sum(kw for kind, kw in loops if kind in LIQUID_KINDS),
+        racks_near_limit=sum(1 for f in figures if f.near_limit),
+    )
+
+
+def site_headlines() -> list[SiteHeadline]:
+    sites = list(Site.objects.order_by("name"))
+    racks = list(
+        Rack.objects.values(
+            "id",
+            "u_height",
+            "width_mm",
+            "depth_mm",
+            "max_load_kg",
+            "empty_weight_kg",
+            containment=F("row__containment"),
+            air_limit=F("row__air_kw_per_rack_limit"),
+            aisle_mm=F("row__aisle_width_mm"),
+            room_id=F("row__room_id"),
+            floor_rating=F("row__room__floor_rated_load_kg_m2"),
+            floor_method=F("row__room__floor_load_method"),
+            site_id=F("row__room__site_id"),
+        ).annotate(
+            kw=Coalesce(Sum("nodes__model__max_power_kw"), 0.0, output_field=FloatField()),
+            liquid=Coalesce(
+                Sum(F("nodes__model__max_power_kw") * F("nodes__model__liquid_fraction")),
+                0.0,
+                output_field=FloatField(),
+            ),
+            weight=Coalesce(Sum("nodes__model__weight_kg"), 0.0, output_field=FloatField()),
+            rack_scale_weight=Coalesce(
+                Sum("nodes__model__weight_kg", filter=Q(nodes__model__rack_scale=True)), 0.0, output_field=FloatField()
+            ),
+            used_u=Coalesce(Sum("nodes__model__u_height"), Value(0), output_field=IntegerField()),
+            rack_scale=Count("nodes", filter=Q(nodes__model__rack_scale=True)),
+        )
+    )
+    derating = {s.id: s.power_derating for s in sites}
+    site_of_rack = {r["id"]: r["site_id"] for r in racks}
+    pdus_by_rack: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    for p in Pdu.objects.values("rack_id", "side", "phases", "voltage_v", "current_a", "power_factor"):
+        usable = engine.pdu_usable_kw(
+            voltage_v=p["voltage_v"],
+            current_a=p["current_a"],
+            phases=p["phases"],
+            derating=derating[site_of_rack[p["rack_id"]]],
+            power_factor=p["power_factor"],
+        )
+        pdus_by_rack[p["rack_id"]].append((p["side"], usable))
+    loops = list(
+        CoolingLoop.objects.values("id", "site_id", "room_id", "kind", "unit_capacity_kw", "units", "redundant_units")
+    )
+    listed: dict[int, list[int]] = defaultdict(list)  # rack id -> loop ids listing it
+    n_racks: dict[int, int] = defaultdict(int)
+    for loop_id, rack_id in CoolingLoop.racks.through.objects.values_list("coolingloop_id", "rack_id"):
+        listed[rack_id].append(loop_id)
+        n_racks[loop_id] += 1
+    loop_by_id = {lp["id"]: lp for lp in loops}
+    usable_by_loop = {
+        lp["id"]: engine.loop_usable_kw(lp["unit_capacity_kw"], lp["units"], lp["redundant_units"]) for lp in loops
+    }
+    wide: dict[tuple[int, int | None], list[dict]] = defaultdict(list)  # (site, room or None) -> unlisted loops
+    for lp in loops:
+        if not n_racks[lp["id"]]:
+            wide[(lp["site_id"], lp["room_id"])].append(lp)
+
+    # First pass: each rack's own heat and which liquid loops take it; loop totals for the second pass.
+    own: dict[int, tuple[float, float, list[int]]] = {}
+    loop_heat: dict[int, float] = defaultdict(float)
+    for r in racks:
+        explicit = [loop_by_id[i] for i in listed.get(r["id"], ()) if loop_by_id[i]["room_id"] in (r["room_id"], None)]
+        room_wide, site_wide = wide.get((r["site_id"], r["room_id"]), []), wide.get((r["site_id"], None), [])
+        liquid_loops = []
+        for tier in (explicit, room_wide, site_wide):
+            liquid_loops = [lp["id"] for lp in tier if lp["kind"] in LIQUID_KINDS]
+            if liquid_loops:
+                break
+        immersed = any(loop_by_id[i]["kind"] == "immersion" for i in liquid_loops)
+        liquid = r["kw"] if immersed else r["liquid"]
+        # Close-coupled capacity shared by the racks a loop lists (engine: usable / max(racks served, 1)).
+        close_coupled = sum(
+            usable_by_loop[lp["id"]] / max(n_racks[lp["id"]], 1)
+            for lp in (*explicit, *room_wide, *site_wide)
+            if lp["kind"] in CLOSE_COUPLED_KINDS
+        )
+        own[r["id"]] = (liquid, close_coupled, liquid_loops)
+        for i in liquid_loops:
+            loop_heat[i] += liquid / len(liquid_loops)
+
+    figures_by_site: dict[int, list[RackFigures]] = defaultdict(list)
+    for r in racks:
+        liquid, close_coupled, liquid_loops = own[r["id"]]
+        rack_scale = r["rack_scale"] > 0
+        figures_by_site[r["site_id"]].append(
+            RackFigures(
+                kw=r["kw"],
+                air_kw=r["kw"] - liquid,
+                liquid_kw=liquid,
+                power_capacity_kw=power_capacity_kw(pdus_by_rack.get(r["id"], ())),
+                air_capacity_kw=air_limit_kw(r["containment"], r["air_limit"]) + close_coupled,
+                liquid_loops=[(loop_heat[i], usable_by_loop[i]) for i in liquid_loops],
+                # A rack-scale system carries its own frame: not on the rack's frame, no empty frame weight.
+                equipment_kg=r["weight"] - r["rack_scale_weight"],
+                max_load_kg=r["max_load_kg"],
+                total_kg=r["weight"] + (0.0 if rack_scale else r["empty_weight_kg"]),
+                area_m2=floor_area_m2(r["width_mm"], r["depth_mm"], r["aisle_mm"], r["floor_method"]),
+                floor_rating_kg_m2=r["floor_rating"],
+                u_height=r["u_height"],
+                used_u=r["u_height"] if rack_scale else r["used_u"],
+            )
+        )
+    loops_by_site: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    for lp in loops:
+        loops_by_site[lp["site_id"]].append((lp["kind"], usable_by_loop[lp["id"]]))
+    return [headline_from_figures(s, figures_by_site.get(s.id, []), loops_by_site.get(s.id, [])) for s in sites]

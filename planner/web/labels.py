@@ -1,0 +1,59 @@
+"""Human words for rule codes, headroom dimensions and retrofit kinds (from DESIGN.md)."""
+
+from __future__ import annotations
+
+RULES: dict[str, tuple[str, str]] = {
+    "SPACE": ("Space", "Passes when the node's U range is inside the rack and free."),
+    "RACK_LOAD": ("Rack load", "Passes when equipment weight on the frame ≤ the rack's load rating."),
+    "FLOOR_UNIFORM": ("Floor (uniform)", "Passes when rack total weight / area ≤ the room's uniform floor rating."),
+    "FLOOR_POINT": (
+        "Floor (point)",
+        "Raised floors: passes when total weight / 4 feet ≤ the tile's concentrated rating.",
+    ),
+    "POWER_RACK": (
+        "Rack power",
+        "Passes when rack load ≤ usable kW of the smaller PDU side (each side carries it all).",
+    ),
+    "POWER_REDUNDANCY": ("A/B redundancy", "Warns when the rack has PDUs on one side only."),
+    "POWER_UPSTREAM": (
+        "Upstream power",
+        "Passes when every power source up the chain carries all racks fed through it.",
+    ),
+    "POWER_SITE": ("Site utility", "Passes when site load ≤ the utility feed capacity."),
+    "PSU_FEED_LOSS": ("PSU feed loss", "Warns when half the PSUs cannot carry the node's max power."),
+    "COOLING_AIR_RACK": (
+        "Rack air cooling",
+        "Passes when rack air heat - rear-door/in-row capacity ≤ the row's air kW per rack.",
+    ),
+    "COOLING_AIR_ROOM": ("Room air cooling", "Passes when room air heat ≤ usable capacity of the room's air loops."),
+    "COOLING_LIQUID": ("Liquid cooling", "Passes when liquid heat on each liquid loop ≤ its usable capacity."),
+    "COOLING_FLOW": ("Coolant flow", "Passes when flow needed ≤ the loop's maximum flow."),
+    "COOLING_TEMPERATURE": ("Coolant temperature", "Passes when loop supply temperature ≤ the node's limit."),
+}
+
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    # key: (label, unit suffix of the headroom dict)
+    "power": ("Power", "kw"),
+    "cooling_air": ("Air cooling", "kw"),
+    "cooling_liquid": ("Liquid cooling", "kw"),
+    "rack_load": ("Rack load", "kg"),
+    "floor": ("Floor load", "kg_m2"),
+}
+UNIT_TEXT = {"kw": "kW", "kg": "kg", "kg_m2": "kg/m²"}
+
+RETROFITS = {
+    "containment": "Aisle containment",
+    "in_row": "In-row cooling",
+    "rear_door_passive": "Passive rear-door heat exchanger",
+    "rear_door_active": "Active rear-door heat exchanger",
+    "direct_liquid": "Direct-to-chip liquid (CDU)",
+    "immersion": "Immersion",
+}
+
+
+def rule_label(code: str) -> str:
+    return RULES.get(code, (code, ""))[0]
+
+
+def rule_text(code: str) -> str:
+    return RULES.get(code, ("", ""))[1]

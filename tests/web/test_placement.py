@@ -1,0 +1,150 @@
+"""The placement wizard, moving and removing nodes, and the feasibility page."""
+
+import re
+
+import pytest
+
+from racks.models import Node
+from tests.web.conftest import build_site
+
+pytestmark = pytest.mark.django_db
+
+RULES = (
+    "SPACE",
+    "RACK_LOAD",
+    "FLOOR_UNIFORM",
+    "FLOOR_POINT",
+    "POWER_RACK",
+    "POWER_REDUNDANCY",
+    "POWER_UPSTREAM",
+    "POWER_SITE",
+    "PSU_FEED_LOSS",
+    "COOLING_AIR_RACK",
+    "COOLING_AIR_ROOM",
+    "COOLING_LIQUID",
+    "COOLING_FLOW",
+    "COOLING_TEMPERATURE",
+)
+
+
+def statuses(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-code="([A-Z_]+)" data-status="(\w+)"', html))
+
+
+def test_wizard_shows_every_rule_with_its_arithmetic(small_site, fac_client):
+    rack = small_site["racks"][1]
+    html = fac_client.get(f"/place/?rack={rack.pk}&model=dgx-h100&quantity=1").content.decode()
+    assert set(statuses(html)) == set(RULES)
+    assert "✓ Fits." in html and "at U9" in html
+    # Two DGX H100 at 10.2 kW against 36.23 kW on the smaller side.
+    assert re.search(r"20\.40? kW load &lt;= 36\.23 kW usable", html)
+
+
+def test_over_limit_check_names_the_failing_rules_and_retrofits(small_site, fac_client):
+    rack = small_site["racks"][1]
+    html = fac_client.get(f"/place/check/?rack={rack.pk}&model=dgx-h100&quantity=3").content.decode()
+    st = statuses(html)
+    assert st["POWER_RACK"] == "fail" and st["COOLING_AIR_RACK"] == "fail" and st["SPACE"] == "ok"
+    assert re.search(r"40\.80? kW load &gt; 36\.23 kW usable", html)
+    assert "Does not fit." in html
+    assert "Retrofit options that would unlock it" in html
+    assert "<html" not in html  # a fragment
+
+
+def test_commit_as_planned_and_installed(small_site, fac_client):
+    rack = small_site["racks"][1]
+    r = fac_client.post("/place/", {"rack": rack.pk, "model": "dgx-h100", "quantity": 1, "status": "planned"})
+    assert r.status_code == 302 and r["Location"] == f"/racks/{rack.pk}/"
+    node = Node.objects.filter(rack=rack).latest("id")
+    assert (node.status, node.u_position, node.name) == ("planned", 9, "dgx-h100-2")
+    page = fac_client.get(r["Location"]).content.decode()
+    assert "Placed 1 x DGX H100 in K01 as planned (U9)." in page
+    r = fac_client.post(
+        "/place/", {"rack": rack.pk, "model": "cpu-2u", "quantity": 1, "status": "installed", "name": "web-1"}
+    )
+    assert r.status_code == 302
+    assert Node.objects.get(rack=rack, name="web-1").status == "installed"
+
+
+def test_commit_over_limit_is_409_with_the_failing_rules_and_writes_nothing(small_site, fac_client):
+    rack = small_site["racks"][1]
+    before = Node.objects.count()
+    r = fac_client.post("/place/", {"rack": rack.pk, "model": "dgx-h100", "quantity": 3, "status": "planned"})
+    assert r.status_code == 409
+    html = r.content.decode()
+    assert "Not placed:" in html and "<code>POWER_RACK</code>" in html
+    assert statuses(html)["POWER_RACK"] == "fail"
+    assert Node.objects.count() == before
+
+
+def test_invalid_wizard_input_is_400_with_the_api_message(small_site, fac_client):
+    rack = small_site["racks"][1]
+    r = fac_client.post("/place/", {"rack": rack.pk, "model": "dgx-h100", "quantity": 0})
+    assert r.status_code == 400 and "greater than or equal to 1" in r.content.decode()
+    html = fac_client.get(f"/place/?rack={rack.pk}&model=dgx-h100&quantity=2&u_position=5").content.decode()
+    assert "Give u_position only when placing one unit." in html
+    r = fac_client.post("/place/", {"rack": rack.pk, "model": "cpu-2u", "quantity": 2, "name": "x"})
+    assert r.status_code == 400 and "only when placing one unit" in r.content.decode()
+
+
+def test_rack_link_preselects_the_rack_without_errors(small_site, fac_client):
+    rack = small_site["racks"][1]
+    html = fac_client.get(f"/place/?rack={rack.pk}").content.decode()
+    assert f'<option value="{rack.pk}" selected>' in html
+    assert "This field is required" not in html
+
+
+def test_suggest_racks_uses_the_feasibility_plan(small_site, fac_client):
+    site = small_site["site"]
+    html = fac_client.get(f"/place/?site={site.pk}&model=dgx-h100&quantity=2&suggest=1").content.decode()
+    assert "Suggested racks" in html and "This field is required" not in html
+    assert re.search(r'href="/place/\?rack=\d+&amp;model=dgx-h100&amp;quantity=\d"', html)
+
+
+def test_move_a_node_and_refuse_a_move_that_breaks_a_rule(small_site, fac_client):
+    rack0, rack1 = small_site["racks"]
+    node = rack0.nodes.get()
+    form = {"rack": rack0.pk, "u_position": 20, "name": "moved", "status": "installed"}
+    r = fac_client.post(f"/nodes/{node.pk}/edit/", form)
+    assert r.status_code == 302
+    node.refresh_from_db()
+    assert (node.u_position, node.name) == (20, "moved")
+    # Rack 1 (hot aisle, no rear door: 25 kW of air) takes a second DGX H100 (20.4 kW); a third moved in makes
+    # 30.6 kW of air and breaks COOLING_AIR_RACK.
+    r = fac_client.post("/place/", {"rack": rack1.pk, "model": "dgx-h100", "quantity": 1, "status": "planned"})
+    assert r.status_code == 302
+    r = fac_client.post(f"/nodes/{node.pk}/edit/", {**form, "rack": rack1.pk, "u_position": 30})
+    assert r.status_code == 409
+    html = r.content.decode()
+    assert "Not moved:" in html and statuses(html)["COOLING_AIR_RACK"] == "fail"
+    node.refresh_from_db()
+    assert node.rack_id == rack0.pk
+
+
+def test_remove_a_node(small_site, fac_client):
+    node = small_site["racks"][0].nodes.get()
+    assert "Delete node" in fac_client.get(f"/nodes/{node.pk}/delete/").content.decode()
+    r = fac_client.post(f"/nodes/{node.pk}/delete/")
+    assert r.status_code == 302 and not Node.objects.filter(pk=node.pk).exists()
+
+
+def test_feasibility_answers_procurement_and_reserves_for_facilities(db, proc_client, fac_client):
+    s = build_site(4)
+    url = f"/feasibility/?site={s['site'].pk}&model=dgx-h100&quantity=50"
+    html = proc_client.get(url).content.decode()
+    assert "of 50 fit now" in html and "What binds for the rest" in html
+    assert "<code>POWER_RACK</code>" in html or "<code>COOLING_AIR_RACK</code>" in html
+    assert "IT load at max power" in html and "510.0 kW" in html  # 50 x 10.2 kW
+    assert "Reserve these" not in html
+    before = Node.objects.count()
+    r = fac_client.post("/feasibility/", {"site": s["site"].pk, "model": "dgx-h100", "quantity": 3})
+    assert r.status_code == 302 and r["Location"] == f"/sites/{s['site'].pk}/"
+    assert Node.objects.count() == before + 3
+    assert Node.objects.filter(status="planned").count() == 3
+
+
+def test_feasibility_form_errors(fac_client, small_site):
+    r = fac_client.get(f"/feasibility/?site={small_site['site'].pk}&model=nope&quantity=0")
+    assert r.status_code == 400
+    html = r.content.decode()
+    assert "Select a valid choice" in html and "greater than or equal to 1" in html
