@@ -49,6 +49,10 @@ def _group(
             "headroom_kg_m2": min((i["floor"]["headroom_kg_m2"] for i in items), default=0.0),
         },
         "rack_count": len(items),
+        # Power free where cooling is exhausted, and cooling free where power is: summed over the racks.
+        "stranded_kw": {
+            key: round(sum(i.get("stranded_kw", {}).get(key, 0.0) for i in items), 3) for key in ("power", "cooling")
+        },
     }
     if air_capacity_kw is not None:
         air = out["cooling_air"]

@@ -265,3 +265,24 @@ def test_tco(proc_api, demo):
         "/api/v1/tco/", {"site": demo.id, "model": "dgx-b200", "quantity": 4, "utilization": 1.5}, format="json"
     )
     assert bad.status_code == 400
+
+
+def test_seed_demo_is_idempotent(demo):
+    from cooling.models import CoolingLoop
+    from racks.models import Pdu, PowerSource
+
+    def counts():
+        return [m.objects.count() for m in (Site, Rack, Pdu, PowerSource, CoolingLoop, Node)]
+
+    before = counts()
+    call_command("seed_demo", "--no-users", stdout=io.StringIO())
+    assert counts() == before
+
+
+def test_site_headroom_reports_stranded_capacity(proc_api, demo):
+    data = proc_api.get(f"/api/v1/sites/{demo.id}/headroom/").data
+    assert set(data["stranded_kw"]) == {"power", "cooling"}
+    legacy = next(r for r in data["rooms"] if r["name"] == "Legacy Hall")
+    # Legacy racks: 8.646 kW of power per rack (208 V 3-phase 30 A at 0.8) against a 10 kW air limit,
+    # so cooling is left over where power runs out: stranded cooling, no stranded power.
+    assert legacy["stranded_kw"]["cooling"] > 0
