@@ -30,6 +30,15 @@ def _primitive(value):
     return value
 
 
+def form_fields(serializer_class) -> list[str]:
+    """The serializer's writable contract fields, in its order: one list for the API and the page."""
+    return [
+        name
+        for name in serializer_class.Meta.fields
+        if name not in ("id", *getattr(serializer_class.Meta, "read_only_fields", ())) and name != "usable_kw"
+    ]
+
+
 class ApiValidatedForm(forms.ModelForm):
     """A ModelForm whose values must also pass the API serializer's validation."""
 
@@ -68,16 +77,7 @@ class SiteForm(ApiValidatedForm):
 
     class Meta:
         model = Site
-        fields = [
-            "name",
-            "slug",
-            "country",
-            "utility_capacity_kw",
-            "power_derating",
-            "energy_price_per_kwh",
-            "carbon_kg_per_kwh",
-            "design_pue",
-        ]
+        fields = form_fields(api.SiteSerializer)
         labels = {
             "slug": "Slug (used in URLs and the API)",
             "utility_capacity_kw": "Utility capacity (kW)",
@@ -98,7 +98,7 @@ class RoomForm(ApiValidatedForm):
 
     class Meta:
         model = Room
-        fields = ["site", "name", "floor_type", "floor_rated_load_kg_m2", "tile_rated_load_kg", "floor_load_method"]
+        fields = form_fields(api.RoomSerializer)
         labels = {
             "floor_rated_load_kg_m2": "Uniform floor rating (kg/m²)",
             "tile_rated_load_kg": "Tile concentrated rating (kg)",
@@ -115,7 +115,7 @@ class RowForm(ApiValidatedForm):
 
     class Meta:
         model = Row
-        fields = ["room", "name", "aisle_width_mm", "containment", "air_kw_per_rack_limit"]
+        fields = form_fields(api.RowSerializer)
         labels = {"aisle_width_mm": "Aisle width (mm)", "air_kw_per_rack_limit": "Air limit per rack (kW)"}
         help_texts = {
             "aisle_width_mm": "Used by the half-aisle floor-load method; 1,200 mm typical.",
@@ -133,7 +133,7 @@ class RackForm(ApiValidatedForm):
 
     class Meta:
         model = Rack
-        fields = ["row", "name", "position", "u_height", "width_mm", "depth_mm", "max_load_kg", "empty_weight_kg"]
+        fields = form_fields(api.RackSerializer)
         labels = {
             "position": "Position in the row",
             "u_height": "Height (U)",
@@ -161,7 +161,7 @@ class PowerSourceForm(ApiValidatedForm):
 
     class Meta:
         model = PowerSource
-        fields = ["site", "name", "kind", "capacity_kw", "parent"]
+        fields = form_fields(api.PowerSourceSerializer)
         labels = {"capacity_kw": "Capacity (kW)", "parent": "Fed from"}
         help_texts = {
             "capacity_kw": "Rated output; every rack fed through it (by PDUs or the sources below it) shares it.",
@@ -182,7 +182,7 @@ class PduForm(ApiValidatedForm):
 
     class Meta:
         model = Pdu
-        fields = ["rack", "name", "side", "phases", "voltage_v", "current_a", "power_factor", "source"]
+        fields = form_fields(api.PduSerializer)
         labels = {
             "side": "Feed side",
             "voltage_v": "Voltage (V)",
@@ -210,20 +210,7 @@ class CoolingLoopForm(ApiValidatedForm):
 
     class Meta:
         model = CoolingLoop
-        fields = [
-            "site",
-            "room",
-            "name",
-            "kind",
-            "unit_capacity_kw",
-            "units",
-            "redundant_units",
-            "supply_temp_c",
-            "delta_t_c",
-            "fluid",
-            "max_flow_lpm",
-            "racks",
-        ]
+        fields = form_fields(api.CoolingLoopSerializer)
         labels = {
             "unit_capacity_kw": "Capacity of one unit (kW)",
             "units": "Units installed",
@@ -260,26 +247,7 @@ class NodeModelForm(ApiValidatedForm):
 
     class Meta:
         model = NodeModel
-        fields = [
-            "slug",
-            "vendor",
-            "name",
-            "u_height",
-            "max_power_kw",
-            "typical_power_kw",
-            "weight_kg",
-            "cooling",
-            "liquid_fraction",
-            "airflow_cfm",
-            "psu_count",
-            "psu_rating_kw",
-            "psus_required",
-            "max_inlet_temp_c",
-            "max_supply_temp_c",
-            "rack_scale",
-            "source",
-            "notes",
-        ]
+        fields = form_fields(api.NodeModelSerializer)
         labels = {
             "u_height": "Height (U)",
             "max_power_kw": "Max power (kW)",
