@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 CHANGE_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
@@ -31,13 +32,26 @@ def history_entries(records) -> list[dict]:
 
 
 class HistoryMixin:
-    """Adds ``GET <resource>/{id}/history/``: the object's audit trail, newest first (last 200 changes)."""
+    """Adds ``GET <resource>/{id}/history/``: the audit trail of an object, deleted or not, newest first
+    (last 200 changes)."""
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
-        obj = self.get_object()
+        model = self.get_queryset().model
+        # A deleted object keeps its trail (with who deleted it): read the history table by id, so the
+        # trail answers whether or not the object still exists.
+        try:
+            object_id = int(pk)
+        except (TypeError, ValueError):
+            raise NotFound("Not found.") from None
         # One query (the user is joined); the extra record is the baseline for the oldest shown diff.
-        records = obj.history.select_related("history_user").order_by("-history_date", "-history_id")[:201]
+        records = list(
+            model.history.filter(id=object_id)
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")[:201]
+        )
+        if not records:
+            raise NotFound("Not found.")
         entries = history_entries(records)[:200]
-        return Response({"id": obj.pk, "count": len(entries), "results": entries})
+        return Response({"id": object_id, "count": len(entries), "results": entries})
