@@ -154,7 +154,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["planner.api.permissions.RolePermission"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "planner.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -166,6 +166,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "20/min")},
+    # 413 for oversized bodies, 400 for deeply nested JSON and out-of-range numbers (never a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "planner.api.parsers.SafeJSONParser",
+        "planner.api.parsers.SafeFormParser",
+        "planner.api.parsers.SafeMultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "planner.api.exceptions.exception_handler",
 }
 
@@ -215,6 +221,10 @@ if os.environ.get("RETROFIT_CONFIG_JSON"):
     import json
 
     RETROFIT_CONFIG = json.loads(os.environ["RETROFIT_CONFIG_JSON"])
+
+# Browser login: failed attempts per client address and username before 429 (planner/web_auth.py).
+LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
+LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
 

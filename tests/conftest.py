@@ -101,8 +101,10 @@ def ensure_reference_data() -> None:
 @pytest.fixture(autouse=True)
 def _reference_data_for_transactional_tests(request):
     marker = request.node.get_closest_marker("django_db")
-    transactional = "live_server" in request.fixturenames or "transactional_db" in request.fixturenames or (
-        marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    transactional = (
+        "live_server" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or (marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
     )
     if transactional:
         request.getfixturevalue("transactional_db")

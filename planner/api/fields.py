@@ -47,7 +47,7 @@ class SlugOrPkRelatedField(serializers.PrimaryKeyRelatedField):
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and not data.isdigit():
+        if isinstance(data, str) and not (data.isascii() and data.isdigit() and len(data) <= 18):
             queryset = self.get_queryset()
             try:
                 return queryset.get(slug=data)

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from planner.api import questions, reports, views
+from planner.api import questions, reports, transfer, views
 
 router = DefaultRouter()
 router.register("sites", views.SiteViewSet)
@@ -23,6 +23,8 @@ urlpatterns = [
     path("sites/<int:pk>/headroom/", questions.SiteHeadroomView.as_view(), name="site-headroom"),
     path("feasibility/", questions.FeasibilityView.as_view(), name="feasibility"),
     path("tco/", questions.TcoView.as_view(), name="tco"),
+    path("sites/import/", transfer.SiteImportView.as_view(), name="site-import"),
+    path("sites/<int:pk>/export/", transfer.SiteExportView.as_view(), name="site-export"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

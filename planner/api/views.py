@@ -6,6 +6,8 @@ select_related and many-to-many sets prefetched, never fetched per row.
 
 from __future__ import annotations
 
+import re
+
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -16,6 +18,8 @@ from planner import services
 from planner.api import serializers as s
 from planner.api.history import HistoryMixin
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
+
+ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 
 class ConfirmDeleteMixin:
@@ -138,7 +142,10 @@ class NodeFilter(filters.FilterSet):
         fields = {"rack": ["exact"], "status": ["exact"]}
 
     def filter_model(self, queryset, name, value):
-        return queryset.filter(model_id=value) if value.isdigit() else queryset.filter(model__slug=value)
+        # An id is ASCII digits that fit a bigint; anything else is a slug (unicode digits included).
+        if ID_PATTERN.fullmatch(value):
+            return queryset.filter(model_id=int(value))
+        return queryset.filter(model__slug=value)
 
 
 class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):

@@ -1,0 +1,192 @@
+"""Request body parsers that answer hostile input with a clear 4xx, never a 500.
+
+DRF's own JSON and form parsers read ``request.body``; past ``DATA_UPLOAD_MAX_MEMORY_SIZE`` Django raises
+``RequestDataTooBig``, which escapes the API's exception handler as an HTML 400 page, and a deeply nested JSON
+document makes the decoder raise ``RecursionError`` (a 500). These parsers:
+
+- refuse a body larger than the limit with **413** and a JSON message, before reading it (``Content-Length``)
+  and while reading it (a body longer than it said). A view may raise its own limit with ``max_body_bytes``
+  (the site import takes whole-site documents);
+- refuse JSON nested deeper than ``MAX_JSON_DEPTH`` with **400**;
+- refuse NaN/Infinity tokens and number literals that overflow (``1e400``) with **400** (strict JSON);
+- refuse integer literals outside the 64-bit range with **400**: no database column can store them.
+
+They deliberately do not subclass DRF's ``JSONParser``/``FormParser``: DRF reads ``request.body`` before
+calling those two (so the size limit would fire as an unhandled ``RequestDataTooBig``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import QueryDict
+from rest_framework import renderers, status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import BaseParser, MultiPartParser
+
+MAX_JSON_DEPTH = 64
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_CHUNK = 64 * 1024
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+
+
+def body_limit(parser_context: dict | None) -> int | None:
+    """Bytes a request body may have: the view's ``max_body_bytes``, else DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    view = (parser_context or {}).get("view")
+    limit = getattr(view, "max_body_bytes", None)
+    return limit if limit is not None else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def _too_large(limit: int, size: int | None = None) -> PayloadTooLarge:
+    said = f" ({size:,} bytes)" if size is not None else ""
+    return PayloadTooLarge(f"Request body is too large{said}; the limit is {limit:,} bytes.")
+
+
+def _content_length(parser_context: dict | None) -> int | None:
+    request = (parser_context or {}).get("request")
+    if request is None:
+        return None
+    meta = request.META
+    try:
+        return int(meta.get("CONTENT_LENGTH") or meta.get("HTTP_CONTENT_LENGTH") or 0)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_limited(stream, parser_context: dict | None) -> bytes:
+    """The whole body, refusing (413) one longer than the limit, declared or actual."""
+    limit = body_limit(parser_context)
+    declared = _content_length(parser_context)
+    if limit is not None and declared is not None and declared > limit:
+        raise _too_large(limit, declared)
+    chunks, size = [], 0
+    while True:
+        try:
+            chunk = stream.read(_CHUNK)
+        except RequestDataTooBig:
+            raise _too_large(limit) from None
+        if not chunk:
+            break
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_constant(token: str):
+    raise ValueError(f"{token} is not a JSON number; use a finite number or null.")
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"Number {text[:40]} is out of range.")
+    return value
+
+
+def _parse_int(text: str) -> int:
+    # Python refuses to convert more than 4,300 digits (ValueError), which answers 400 as well.
+    value = int(text)
+    if not INT64_MIN <= value <= INT64_MAX:
+        shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
+        raise ValueError(f"Integer {shown} is out of range (64-bit signed).")
+    return value
+
+
+def json_depth(value) -> int:
+    """Nesting depth of a decoded JSON value, iteratively (scalars are depth 0)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def loads_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH):
+    """Decode JSON strictly; raise ValueError with a readable message on anything this API refuses."""
+    try:
+        value = json.loads(text, parse_constant=_parse_constant, parse_float=_parse_float, parse_int=_parse_int)
+    except RecursionError:
+        raise ValueError(f"JSON is nested too deeply (more than {max_depth} levels).") from None
+    if json_depth(value) > max_depth:
+        raise ValueError(f"JSON is nested too deeply (more than {max_depth} levels).")
+    return value
+
+
+def _charset(media_type: str | None, parser_context: dict | None) -> str:
+    encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ParseError(f"Unknown charset {encoding[:40]!r}.") from None
+    return encoding
+
+
+class SafeJSONParser(BaseParser):
+    """JSON with a body-size limit (413), a nesting limit and strict numbers (400)."""
+
+    media_type = "application/json"
+    renderer_class = renderers.JSONRenderer
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = read_limited(stream, parser_context)
+        try:
+            text = raw.decode(_charset(media_type, parser_context))
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"JSON parse error - the body is not valid {exc.encoding}.") from None
+        try:
+            return loads_strict(text)
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+
+
+class SafeFormParser(BaseParser):
+    """``application/x-www-form-urlencoded`` with the same size limit (413)."""
+
+    media_type = "application/x-www-form-urlencoded"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = read_limited(stream, parser_context)
+        encoding = _charset(media_type, parser_context)
+        try:
+            return QueryDict(raw, encoding=encoding)
+        except TooManyFieldsSent:
+            raise ParseError("Too many form fields.") from None
+        except UnicodeDecodeError:
+            raise ParseError(f"Form data is not valid {encoding}.") from None
+
+
+class SafeMultiPartParser(MultiPartParser):
+    """Multipart forms (the browsable API) with the same size limit for the whole body (413)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = body_limit(parser_context)
+        declared = _content_length(parser_context)
+        if limit is not None and declared is not None and declared > limit:
+            raise _too_large(limit, declared)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RequestDataTooBig:
+            raise _too_large(limit) from None
+        except TooManyFieldsSent:
+            raise ParseError("Too many form fields.") from None
+
+
+PARSER_CLASSES = (SafeJSONParser, SafeFormParser, SafeMultiPartParser)

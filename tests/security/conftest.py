@@ -1,0 +1,42 @@
+"""Fixtures of the security tests: a clean cache per test (throttle counters live there), row counts of every
+table (to prove a refused request wrote nothing), and a small powered and cooled site."""
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+
+from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def row_counts() -> dict[str, int]:
+    """Rows of every table of the project's apps, audit history included."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in ("racks", "cooling", "planner")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+def powered_site(*, racks: int = 1, utility_capacity_kw=None, air_kw_per_rack_limit=None, containment="hot_aisle"):
+    """A slab site: one room with a CRAH loop (200 kW usable), one row, racks fed A+B by 415 V 63 A 3-phase PDUs
+    (36.2 kW usable per side) from a UPS under a utility feed."""
+    site = f.SiteFactory(utility_capacity_kw=utility_capacity_kw, energy_price_per_kwh=0.1, design_pue=1.4)
+    room = f.RoomFactory(site=site)
+    row = f.RowFactory(room=room, containment=containment, air_kw_per_rack_limit=air_kw_per_rack_limit)
+    utility = f.PowerSourceFactory(site=site, name="Utility", kind="utility", capacity_kw=5000)
+    ups = f.PowerSourceFactory(site=site, name="UPS", kind="ups", capacity_kw=4000, parent=utility)
+    loop = f.CoolingLoopFactory(site=site, room=room, name="CRAH")
+    made = []
+    for _ in range(racks):
+        rack = f.RackFactory(row=row)
+        for side in "AB":
+            f.PduFactory(rack=rack, side=side, name=f"PDU-{side}", source=ups)
+        made.append(rack)
+    return {"site": site, "room": room, "row": row, "racks": made, "ups": ups, "utility": utility, "loop": loop}
