@@ -47,7 +47,22 @@ def map_path_parameters(context, path_parameters):
 
 
 @pytest.fixture
-def token(db, facilities_user) -> str:
+def _keep_test_connection():
+    """schemathesis calls the WSGI app directly, not through Django's test client, so request_finished would
+    close the test's database connection (and its transaction) after each call; the test client disconnects
+    the same handler for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, facilities_user, _keep_test_connection) -> str:
     """A facilities token, and a small site for the generated requests to find."""
     built = powered_site(racks=2, utility_capacity_kw=500.0)
     rack = built["racks"][0]
