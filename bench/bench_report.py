@@ -314,6 +314,7 @@ def main() -> int:
 
 def _grow(site, racks: int) -> None:
     """Install six CPU servers in each of ``racks`` empty racks of the site."""
+    from planner import budget_tokens
     from racks.models import Node, NodeModel, Rack
 
     cpu = NodeModel.objects.get(slug="cpu-2u")
@@ -330,6 +331,8 @@ def _grow(site, racks: int) -> None:
             for i in range(6)
         ]
     )
+    # bulk_create sends no signals: tell the budget cache these racks changed.
+    budget_tokens.touch_sites_of_racks(empty)
 
 
 def _delete_site(site) -> None:

@@ -10,11 +10,13 @@ whole room, or the whole site when it has no room. Liquid heat goes to the most 
 
 from __future__ import annotations
 
-from collections import defaultdict, namedtuple
+import threading
+from collections import OrderedDict, defaultdict, namedtuple
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.db.models import F, Sum
 
 from cooling.models import CoolingLoop
 from planner.engine.inputs import (
@@ -36,7 +38,6 @@ LIQUID = {k.value for k in CoolingLoop.LIQUID_KINDS}
 
 POWER = F("model__max_power_kw")
 LIQUID_HEAT = F("model__max_power_kw") * F("model__liquid_fraction")
-AIR_HEAT = F("model__max_power_kw") * (Value(1.0) - F("model__liquid_fraction"))
 
 
 def node_model_spec(model: NodeModel) -> NodeModelSpec:
@@ -198,10 +199,175 @@ def _source_spec(source, *, other_load_kw: float) -> PowerSourceSpec:
     )
 
 
+@dataclass(frozen=True)
+class RackShare:
+    """One rack's own load on the shared budgets, in kW."""
+
+    power_kw: float
+    air_heat_kw: float
+    liquid_heat_kw_by_loop: dict[int, float]
+
+
+NO_SHARE = RackShare(0.0, 0.0, {})
+
+
+@dataclass(frozen=True)
+class SiteBudgets:
+    """A site's shared budgets: topology and totals (kW) over all its racks, each rack's own share.
+
+    A rack's "other" load on a budget is the total minus its own share, so checking one rack needs no
+    query over the rest of the site. Read-only once built: instances are shared between threads.
+    """
+
+    sources: dict[int, SourceRow]
+    loops: tuple[CoolingLoop, ...]  # by id, each with ``n_racks``
+    loops_by_rack: dict[int, frozenset[int]]  # rack id -> ids of the loops that list it
+    shares: dict[int, RackShare]  # racks without nodes are absent
+    site_kw: float
+    room_air_heat_kw: dict[int, float]
+    source_kw: dict[int, float]
+    loop_liquid_heat_kw: dict[int, float]
+
+    def share(self, rack_id: int) -> RackShare:
+        return self.shares.get(rack_id, NO_SHARE)
+
+    def serving(self, rack_id: int, room_id: int) -> list[CoolingLoop]:
+        """Loops serving a rack: those listing it, and those listing none in its room or site-wide."""
+        listed = self.loops_by_rack.get(rack_id, frozenset())
+        return [lp for lp in self.loops if lp.room_id in (room_id, None) and (lp.id in listed or lp.n_racks == 0)]
+
+
+def _other(total_kw: float, own_kw: float) -> float:
+    # Rounded to 1 mW: a difference of float sums leaves ~1e-12 kW residues that would print as "-0.00".
+    return max(round(total_kw - own_kw, 6), 0.0)
+
+
+def build_site_budgets(
+    *,
+    sources: dict[int, SourceRow],
+    loops: list[CoolingLoop],
+    links: Iterable[tuple[int, int]],
+    rack_loads: Iterable[tuple[int, int, float, float]],
+    pdu_sources: Iterable[tuple[int, int | None]],
+) -> SiteBudgets:
+    """Totals from plain rows: ``links`` (loop id, rack id); ``rack_loads`` (rack id, room id, power kW,
+    liquid-fraction heat kW) of racks with nodes; ``pdu_sources`` (rack id, source id) of every PDU.
+
+    Heat rules: liquid heat goes to the most specific liquid loops serving the rack, split evenly; in an
+    immersion tank all of the rack's heat is liquid; the rest is air heat on the rack's room.
+    """
+    loops = sorted(loops, key=lambda lp: lp.id)
+    listed: dict[int, set[int]] = defaultdict(set)
+    by_rack: dict[int, set[int]] = defaultdict(set)
+    for loop_id, rack_id in links:
+        listed[loop_id].add(rack_id)
+        by_rack[rack_id].add(loop_id)
+    for lp in loops:
+        lp.n_racks = len(listed.get(lp.id, ()))
+    budgets = SiteBudgets(
+        sources=sources,
+        loops=tuple(loops),
+        loops_by_rack={rid: frozenset(ids) for rid, ids in by_rack.items()},
+        shares={},
+        site_kw=0.0,
+        room_air_heat_kw=defaultdict(float),
+        source_kw=defaultdict(float),
+        loop_liquid_heat_kw=defaultdict(float),
+    )
+    chains_by_rack: dict[int, list[int | None]] = defaultdict(list)
+    for rack_id, source_id in pdu_sources:
+        chains_by_rack[rack_id].append(source_id)
+    site_kw = 0.0
+    for rack_id, room_id, power_kw, liquid_kw in rack_loads:
+        power_kw, liquid_kw = power_kw or 0.0, liquid_kw or 0.0
+        liquid_loops = _most_specific_liquid(budgets.serving(rack_id, room_id), room_id)
+        if any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liquid_loops):
+            liquid_kw = power_kw
+        by_loop = {lp.id: liquid_kw / len(liquid_loops) for lp in liquid_loops} if liquid_kw else {}
+        share = RackShare(power_kw, power_kw - liquid_kw, by_loop)
+        budgets.shares[rack_id] = share
+        site_kw += power_kw
+        budgets.room_air_heat_kw[room_id] += share.air_heat_kw
+        for loop_id, kw in by_loop.items():
+            budgets.loop_liquid_heat_kw[loop_id] += kw
+        for sid in _source_chain_ids(sources, chains_by_rack.get(rack_id, ())):
+            budgets.source_kw[sid] += power_kw
+    object.__setattr__(budgets, "site_kw", site_kw)
+    return budgets
+
+
+def _load_site_budgets(site_id: int) -> SiteBudgets:
+    """Five queries over the site: sources, loops, loop links, load per rack, PDU feeds."""
+    loops = list(CoolingLoop.objects.filter(site_id=site_id))
+    links = CoolingLoop.racks.through.objects.filter(coolingloop__site_id=site_id).values_list(
+        "coolingloop_id", "rack_id"
+    )
+    rack_loads = (
+        Node.objects.filter(rack__row__room__site_id=site_id)
+        .values("rack_id", "rack__row__room_id")
+        .annotate(power=Sum(POWER), liquid=Sum(LIQUID_HEAT))
+        .values_list("rack_id", "rack__row__room_id", "power", "liquid")
+        .order_by()
+    )
+    pdu_sources = Pdu.objects.filter(rack__row__room__site_id=site_id).values_list("rack_id", "source_id")
+    return build_site_budgets(
+        sources=_site_sources(site_id),
+        loops=loops,
+        links=list(links),
+        rack_loads=list(rack_loads),
+        pdu_sources=list(pdu_sources),
+    )
+
+
+class _BudgetCache:
+    """Per-process LRU of SiteBudgets keyed by (site id, budget token); safe across threads."""
+
+    def __init__(self, max_sites: int):
+        self.max_sites = max_sites
+        self._entries: OrderedDict[tuple[int, object], SiteBudgets] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key, budgets: SiteBudgets) -> None:
+        with self._lock:
+            self._entries[key] = budgets
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_sites:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+budget_cache = _BudgetCache(getattr(settings, "PLANNER_BUDGET_CACHE_SITES", 64))
+
+
+def site_budgets(site) -> SiteBudgets:
+    """The site's shared budgets: from this process's cache when the site's token has not changed since.
+
+    The token is read with the site row before the totals are summed, so an entry never holds an older
+    state than its token (``planner.budget_tokens`` explains how the token changes).
+    """
+    key = (site.id, site.budget_token)
+    budgets = budget_cache.get(key)
+    if budgets is None:
+        budgets = _load_site_budgets(site.id)
+        budget_cache.put(key, budgets)
+    return budgets
+
+
 def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
     """The engine's view of one rack and its shared budgets. Raises Rack.DoesNotExist.
 
-    At most ten queries, whatever the number of racks, nodes or loops of the site.
+    Three queries (rack, its nodes, its PDUs) when the site's budgets are cached, eight when they are not,
+    whatever the number of racks, nodes or loops of the site.
     """
     if rack is None:
         rack = Rack.objects.select_related("row__room__site").get(pk=rack_id)
@@ -213,69 +379,38 @@ def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
         for n in Node.objects.filter(rack_id=rack.id).select_related("model")
     ]
     pdus = list(Pdu.objects.filter(rack_id=rack.id))
-    all_sources = _site_sources(site.id)
-    chain_ids = _source_chain_ids(all_sources, (p.source_id for p in pdus))
-    below = _descendants(all_sources, chain_ids)
-
-    links = CoolingLoop.racks.through.objects
-    loops = list(
-        CoolingLoop.objects.filter(site_id=site.id)
-        .filter(Q(room_id=room.id) | Q(room__isnull=True))
-        .annotate(
-            n_racks=Count("racks", distinct=True),
-            serves_rack=Exists(links.filter(coolingloop_id=OuterRef("pk"), rack_id=rack.id)),
-        )
-        .order_by("id")
-    )
-    serving = [lp for lp in loops if lp.serves_rack or lp.n_racks == 0]
+    budgets = site_budgets(site)
+    own = budgets.share(rack.id)
+    chain_ids = _source_chain_ids(budgets.sources, (p.source_id for p in pdus))
+    serving = budgets.serving(rack.id, room.id)
     liquid_serving = _most_specific_liquid(serving, room.id)
-    room_air_loops = [lp for lp in loops if lp.kind in AIR_SIDE and (lp.room_id == room.id or lp.room_id is None)]
-
-    # One aggregate over the site's nodes: site load, room air heat and each upstream source's load.
-    immersion_racks = links.filter(coolingloop__kind=CoolingLoop.Kind.IMMERSION, coolingloop__site_id=site.id)
-    in_immersion = Q(rack_id__in=immersion_racks.values("rack_id"))
-    others = ~Q(rack_id=rack.id)
-    aggregates = {
-        "site_kw": Coalesce(Sum(POWER, filter=others), 0.0, output_field=FloatField()),
-        "room_air_kw": Coalesce(
-            Sum(AIR_HEAT, filter=others & Q(rack__row__room_id=room.id) & ~in_immersion), 0.0, output_field=FloatField()
-        ),
-    }
-    for sid in chain_ids:
-        if len(below[sid]) == len(all_sources):
-            # The root of the site's power tree: a join, not an IN list of every source id of the site.
-            fed = Pdu.objects.filter(source__site_id=site.id).values("rack_id")
-        else:
-            fed = Pdu.objects.filter(source_id__in=below[sid]).values("rack_id")
-        aggregates[f"src_{sid}"] = Coalesce(
-            Sum(POWER, filter=others & Q(rack_id__in=fed)), 0.0, output_field=FloatField()
-        )
-    totals = Node.objects.filter(rack__row__room__site_id=site.id).aggregate(**aggregates)
-
-    liquid_other = _liquid_heat_of_other_racks(liquid_serving, rack.id, room.id, site.id)
+    room_air_loops = [lp for lp in budgets.loops if lp.kind in AIR_SIDE and lp.room_id in (room.id, None)]
 
     loop_specs = []
     for lp in serving:
         if lp.kind in LIQUID:
             if lp not in liquid_serving:
                 continue
-            other = liquid_other.get(lp.id, 0.0)
+            other = _other(budgets.loop_liquid_heat_kw.get(lp.id, 0.0), own.liquid_heat_kw_by_loop.get(lp.id, 0.0))
         else:
             other = 0.0
         loop_specs.append(_loop_spec(lp, other_heat_kw=other, racks_served=lp.n_racks))
 
     return RackContext(
-        site=_site_spec(site, other_load_kw=totals["site_kw"]),
+        site=_site_spec(site, other_load_kw=_other(budgets.site_kw, own.power_kw)),
         room=_room_spec(
             room,
-            other_air_heat_kw=totals["room_air_kw"],
+            other_air_heat_kw=_other(budgets.room_air_heat_kw.get(room.id, 0.0), own.air_heat_kw),
             air_loops=tuple(_loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in room_air_loops),
         ),
         row=_row_spec(row),
         rack=_rack_spec(rack),
         nodes=tuple(nodes),
         pdus=tuple(_pdu_spec(p) for p in pdus),
-        sources=tuple(_source_spec(all_sources[sid], other_load_kw=totals[f"src_{sid}"]) for sid in chain_ids),
+        sources=tuple(
+            _source_spec(budgets.sources[sid], other_load_kw=_other(budgets.source_kw.get(sid, 0.0), own.power_kw))
+            for sid in chain_ids
+        ),
         loops=tuple(loop_specs),
     )
 
@@ -290,67 +425,6 @@ def _most_specific_liquid(serving: list[CoolingLoop], room_id: int) -> list[Cool
         if tier:
             return tier
     return []
-
-
-def _liquid_heat_of_other_racks(loops: list[CoolingLoop], rack_id: int, room_id: int, site_id: int) -> dict[int, float]:
-    """Liquid heat (kW) that racks other than ``rack_id`` put on each of ``loops``.
-
-    Uses the same "most specific liquid loops, split evenly" rule as for the checked rack. Two queries at
-    most: the liquid links of the racks concerned, and their heat grouped by rack.
-    """
-    if not loops:
-        return {}
-    links = CoolingLoop.racks.through.objects
-    site_liquid = list(
-        CoolingLoop.objects.filter(site_id=site_id, kind__in=LIQUID)
-        .annotate(n_racks=Count("racks"))
-        .values("id", "room_id", "n_racks")
-    )
-    room_wide_by_room: dict[int | None, list[int]] = defaultdict(list)
-    for lp in site_liquid:
-        if lp["n_racks"] == 0:
-            room_wide_by_room[lp["room_id"]].append(lp["id"])
-    site_wide = room_wide_by_room.get(None, [])
-
-    # Racks whose heat could land on these loops: the listed racks of explicit loops, and the racks of
-    # the room (room-wide) or site (site-wide) for the others.
-    explicit_ids = [lp.id for lp in loops if lp.n_racks > 0]
-    scope = Q(rack_id__in=links.filter(coolingloop_id__in=explicit_ids).values("rack_id"))
-    if any(lp.n_racks == 0 and lp.room_id == room_id for lp in loops):
-        scope |= Q(rack__row__room_id=room_id)
-    if any(lp.n_racks == 0 and lp.room_id is None for lp in loops):
-        scope |= Q(rack__row__room__site_id=site_id)
-    heat_by_rack = {
-        r["rack_id"]: (r["heat"], r["power"], r["room_id"])
-        for r in Node.objects.filter(scope)
-        .exclude(rack_id=rack_id)
-        .values("rack_id")
-        .annotate(heat=Sum(LIQUID_HEAT), power=Sum(POWER), room_id=F("rack__row__room_id"))
-    }
-    if not heat_by_rack:
-        return {}
-    explicit_by_rack: dict[int, list[int]] = defaultdict(list)
-    immersion_ids = set(
-        CoolingLoop.objects.filter(site_id=site_id, kind=CoolingLoop.Kind.IMMERSION).values_list("id", flat=True)
-    )
-    for rid, lid in links.filter(rack_id__in=list(heat_by_rack), coolingloop__kind__in=LIQUID).values_list(
-        "rack_id", "coolingloop_id"
-    ):
-        explicit_by_rack[rid].append(lid)
-
-    wanted = {lp.id for lp in loops}
-    out: dict[int, float] = defaultdict(float)
-    for rid, (heat, power, rroom) in heat_by_rack.items():
-        targets = explicit_by_rack.get(rid) or room_wide_by_room.get(rroom) or site_wide
-        if not targets:
-            continue
-        # In an immersion tank all of a node's heat goes to the liquid.
-        rack_heat = power if any(t in immersion_ids for t in targets) else heat
-        share = (rack_heat or 0.0) / len(targets)
-        for t in targets:
-            if t in wanted:
-                out[t] += share
-    return dict(out)
 
 
 # --- Whole-site snapshot -------------------------------------------------------------------------------
@@ -404,63 +478,34 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
         pdus_by_rack[rack_id].append(PduSpec(pid, *fields))
     for specs in pdus_by_rack.values():
         specs.sort(key=lambda p: (p.side, p.name))
-    all_sources = _site_sources(site_id)
-    loops = list(CoolingLoop.objects.filter(site_id=site_id).order_by("id"))
-    listed: dict[int, list[int]] = defaultdict(list)  # loop id -> rack ids
-    for loop_id, rack_id in CoolingLoop.racks.through.objects.filter(coolingloop__site_id=site_id).values_list(
-        "coolingloop_id", "rack_id"
-    ):
-        listed[loop_id].append(rack_id)
-    for lp in loops:
-        lp.n_racks = len(listed.get(lp.id, ()))
-    explicit_by_rack: dict[int, list[CoolingLoop]] = defaultdict(list)
-    loop_by_id = {lp.id: lp for lp in loops}
-    for loop_id, rack_ids in listed.items():
-        for rid in rack_ids:
-            explicit_by_rack[rid].append(loop_by_id[loop_id])
-
-    def serving(rack) -> list[CoolingLoop]:
-        room_id = row_by_id[rack.row_id].room_id
-        out = list(explicit_by_rack.get(rack.id, ()))
-        out += [lp for lp in loops if lp.n_racks == 0 and lp.room_id in (room_id, None)]
-        return sorted(out, key=lambda lp: lp.id)
-
-    # Per-rack own figures.
-    own_power, own_air, own_liquid_by_loop = {}, {}, {}
-    serving_by_rack, liquid_by_rack = {}, {}
+    loops = list(CoolingLoop.objects.filter(site_id=site_id))
+    links = list(
+        CoolingLoop.racks.through.objects.filter(coolingloop__site_id=site_id).values_list("coolingloop_id", "rack_id")
+    )
+    rack_loads = []
     for rack in racks:
-        room_id = row_by_id[rack.row_id].room_id
-        srv = [lp for lp in serving(rack) if lp.room_id in (room_id, None)]
-        liq = _most_specific_liquid(srv, room_id)
-        serving_by_rack[rack.id], liquid_by_rack[rack.id] = srv, liq
         nodes = nodes_by_rack.get(rack.id, ())
-        power = sum(n.model.max_power_kw for n in nodes)
-        immersed = any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liq)
-        liquid = power if immersed else sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes)
-        own_power[rack.id] = power
-        own_air[rack.id] = power - liquid
-        own_liquid_by_loop[rack.id] = {lp.id: liquid / len(liq) for lp in liq} if liq and liquid else {}
-
-    # Totals of the shared budgets.
-    site_total = sum(own_power.values())
-    room_air_total: dict[int, float] = defaultdict(float)
-    for rack in racks:
-        room_air_total[row_by_id[rack.row_id].room_id] += own_air[rack.id]
-    loop_total: dict[int, float] = defaultdict(float)
-    for shares in own_liquid_by_loop.values():
-        for lid, kw in shares.items():
-            loop_total[lid] += kw
-    chains = {
-        rack.id: _source_chain_ids(all_sources, (p.source_id for p in pdus_by_rack.get(rack.id, ()))) for rack in racks
-    }
-    source_total: dict[int, float] = defaultdict(float)
-    for rack in racks:
-        for sid in chains[rack.id]:
-            source_total[sid] += own_power[rack.id]
+        if nodes:
+            rack_loads.append(
+                (
+                    rack.id,
+                    row_by_id[rack.row_id].room_id,
+                    sum(n.model.max_power_kw for n in nodes),
+                    sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes),
+                )
+            )
+    # The same totals as ``site_budgets`` (one function, so a rack's context is the same either way).
+    budgets = build_site_budgets(
+        sources=_site_sources(site_id),
+        loops=loops,
+        links=links,
+        rack_loads=rack_loads,
+        pdu_sources=[(rid, p.source_id) for rid, specs in pdus_by_rack.items() for p in specs],
+    )
     room_air_loops = {
         room.id: tuple(
             _loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks)
-            for lp in loops
+            for lp in budgets.loops
             if lp.kind in AIR_SIDE and lp.room_id in (room.id, None)
         )
         for room in rooms
@@ -468,35 +513,38 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
 
     # Specs that are the same for every rack sharing them are built once.
     row_specs = {row.id: _row_spec(row) for row in rows}
-    air_side_specs = {lp.id: _loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in loops}
+    air_side_specs = {lp.id: _loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in budgets.loops}
     contexts: dict[int, RackContext] = {}
     for rack in racks:
         row = row_by_id[rack.row_id]
         room = room_by_id[row.room_id]
-        own_liq = own_liquid_by_loop[rack.id]
+        own = budgets.share(rack.id)
+        serving = budgets.serving(rack.id, room.id)
+        liquid = _most_specific_liquid(serving, room.id)
         loop_specs = []
-        for lp in serving_by_rack[rack.id]:
+        for lp in serving:
             if lp.kind in LIQUID:
-                if lp not in liquid_by_rack[rack.id]:
+                if lp not in liquid:
                     continue
-                other = loop_total.get(lp.id, 0.0) - own_liq.get(lp.id, 0.0)
-                loop_specs.append(_loop_spec(lp, other_heat_kw=max(other, 0.0), racks_served=lp.n_racks))
+                other = _other(budgets.loop_liquid_heat_kw.get(lp.id, 0.0), own.liquid_heat_kw_by_loop.get(lp.id, 0.0))
+                loop_specs.append(_loop_spec(lp, other_heat_kw=other, racks_served=lp.n_racks))
             else:
                 loop_specs.append(air_side_specs[lp.id])
+        pdus = pdus_by_rack.get(rack.id, ())
         contexts[rack.id] = RackContext(
-            site=_site_spec(site, other_load_kw=site_total - own_power[rack.id]),
+            site=_site_spec(site, other_load_kw=_other(budgets.site_kw, own.power_kw)),
             room=_room_spec(
                 room,
-                other_air_heat_kw=room_air_total[room.id] - own_air[rack.id],
+                other_air_heat_kw=_other(budgets.room_air_heat_kw.get(room.id, 0.0), own.air_heat_kw),
                 air_loops=room_air_loops[room.id],
             ),
             row=row_specs[row.id],
             rack=_rack_spec(rack),
             nodes=tuple(sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position)),
-            pdus=tuple(pdus_by_rack.get(rack.id, ())),
+            pdus=tuple(pdus),
             sources=tuple(
-                _source_spec(all_sources[sid], other_load_kw=source_total[sid] - own_power[rack.id])
-                for sid in chains[rack.id]
+                _source_spec(budgets.sources[sid], other_load_kw=_other(budgets.source_kw.get(sid, 0.0), own.power_kw))
+                for sid in _source_chain_ids(budgets.sources, (p.source_id for p in pdus))
             ),
             loops=tuple(loop_specs),
         )

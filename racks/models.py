@@ -6,6 +6,8 @@ live in ``planner.selectors``; writes that must pass the rules go through ``plan
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -43,7 +45,10 @@ class Site(models.Model):
     design_pue = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(1.0)], help_text="Design PUE (>= 1.0)."
     )
-    history = HistoricalRecords()
+    # Changes, in the same transaction, whenever anything that feeds the site's shared budgets changes
+    # (planner.budget_tokens); cached budget totals are keyed by it. Not user data: never exported.
+    budget_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    history = HistoricalRecords(excluded_fields=["budget_token"])
 
     class Meta:
         ordering = ["name"]

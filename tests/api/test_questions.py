@@ -107,16 +107,22 @@ def _big_site(n_rows: int, racks_per_row: int) -> Rack:
 
 
 def test_check_uses_a_fixed_number_of_queries(proc_api, django_assert_num_queries):
-    small = _big_site(1, 2)
-    proc_api.post("/api/v1/placements/check/", {"rack": small.id, "model": "dgx-h100"}, format="json")
-    with CaptureQueriesContext(connection) as q_small:
-        proc_api.post("/api/v1/placements/check/", {"rack": small.id, "model": "dgx-h100"}, format="json")
-    large = _big_site(4, 10)
-    with CaptureQueriesContext(connection) as q_large:
-        proc_api.post("/api/v1/placements/check/", {"rack": large.id, "model": "dgx-h100"}, format="json")
-    assert len(q_small) == len(q_large)
-    with django_assert_num_queries(len(q_small)):
-        proc_api.post("/api/v1/placements/check/", {"rack": large.id, "model": "dgx-h100"}, format="json")
+    """Cold (the site's budget totals are summed) and warm (cached under the site's budget token) alike."""
+    counts = {}
+    for size, rack in (("small", _big_site(1, 2)), ("large", _big_site(4, 10))):
+        for state in ("cold", "warm"):
+            with CaptureQueriesContext(connection) as q:
+                response = proc_api.post(
+                    "/api/v1/placements/check/", {"rack": rack.id, "model": "dgx-h100"}, format="json"
+                )
+            assert response.status_code == 200, response.data
+            counts[size, state] = len(q)
+    assert counts["small", "cold"] == counts["large", "cold"]
+    assert counts["small", "warm"] == counts["large", "warm"]
+    # The five queries of ``selectors._load_site_budgets``, once per site and budget token.
+    assert counts["small", "cold"] - counts["small", "warm"] == 5
+    with django_assert_num_queries(counts["large", "warm"]):
+        proc_api.post("/api/v1/placements/check/", {"rack": rack.id, "model": "dgx-h100"}, format="json")
 
 
 def test_node_create_that_breaks_a_rule_answers_409_and_writes_nothing(api, demo):
