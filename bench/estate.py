@@ -32,6 +32,7 @@ import math
 import random
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -346,7 +347,8 @@ def build_site(index: int, n_racks: int, *, seed: int, ids: Ids, writer: Writer,
     writer.add(
         Site,
         (site_id, name, f"dc{index + 1:02d}-{city.lower().replace(' ', '-')}{suffix.strip()}", country, utility_kw,
-         0.8, round(rnd.uniform(0.06, 0.18), 3), round(rnd.uniform(0.03, 0.45), 3), round(rnd.uniform(1.15, 1.5), 2)),
+         0.8, round(rnd.uniform(0.06, 0.18), 3), round(rnd.uniform(0.03, 0.45), 3), round(rnd.uniform(1.15, 1.5), 2),
+         uuid.uuid4()),
     )  # fmt: skip
     writer.add(PowerSource, (utility_id, site_id, "Utility", "utility", utility_kw, None))
     st.sources += 1
@@ -403,7 +405,7 @@ def writer_for_estate() -> Writer:
     return Writer(
         [
             (Site, ["id", "name", "slug", "country", "utility_capacity_kw", "power_derating",
-                    "energy_price_per_kwh", "carbon_kg_per_kwh", "design_pue"]),
+                    "energy_price_per_kwh", "carbon_kg_per_kwh", "design_pue", "budget_token"]),
             (Room, ["id", "site", "name", "floor_type", "floor_rated_load_kg_m2", "tile_rated_load_kg",
                     "floor_load_method"]),
             (Row, ["id", "room", "name", "aisle_width_mm", "containment", "air_kw_per_rack_limit"]),

@@ -221,7 +221,9 @@ class SiteBudgets:
 
     sources: dict[int, SourceRow]
     loops: tuple[CoolingLoop, ...]  # by id, each with ``n_racks``
+    loop_by_id: dict[int, CoolingLoop]
     loops_by_rack: dict[int, frozenset[int]]  # rack id -> ids of the loops that list it
+    general_by_room: dict[int | None, list[CoolingLoop]]  # room id -> loops listing no rack there or site-wide
     shares: dict[int, RackShare]  # racks without nodes are absent
     site_kw: float
     room_air_heat_kw: dict[int, float]
@@ -232,9 +234,13 @@ class SiteBudgets:
         return self.shares.get(rack_id, NO_SHARE)
 
     def serving(self, rack_id: int, room_id: int) -> list[CoolingLoop]:
-        """Loops serving a rack: those listing it, and those listing none in its room or site-wide."""
-        listed = self.loops_by_rack.get(rack_id, frozenset())
-        return [lp for lp in self.loops if lp.room_id in (room_id, None) and (lp.id in listed or lp.n_racks == 0)]
+        """Loops serving a rack, by id: those listing it, and those listing none in its room or site-wide."""
+        general = self.general_by_room.get(room_id, self.general_by_room.get(None, []))
+        listed = self.loops_by_rack.get(rack_id)
+        if not listed:
+            return general
+        mine = [self.loop_by_id[i] for i in listed]
+        return sorted(general + [lp for lp in mine if lp.room_id in (room_id, None)], key=lambda lp: lp.id)
 
 
 def _other(total_kw: float, own_kw: float) -> float:
@@ -264,10 +270,17 @@ def build_site_budgets(
         by_rack[rack_id].add(loop_id)
     for lp in loops:
         lp.n_racks = len(listed.get(lp.id, ()))
+    site_wide = [lp for lp in loops if lp.n_racks == 0 and lp.room_id is None]
+    general_by_room: dict[int | None, list[CoolingLoop]] = {None: site_wide}
+    for lp in loops:
+        if lp.n_racks == 0 and lp.room_id is not None and lp.room_id not in general_by_room:
+            general_by_room[lp.room_id] = [x for x in loops if x.n_racks == 0 and x.room_id in (lp.room_id, None)]
     budgets = SiteBudgets(
         sources=sources,
         loops=tuple(loops),
+        loop_by_id={lp.id: lp for lp in loops},
         loops_by_rack={rid: frozenset(ids) for rid, ids in by_rack.items()},
+        general_by_room=general_by_room,
         shares={},
         site_kw=0.0,
         room_air_heat_kw=defaultdict(float),
