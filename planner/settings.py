@@ -166,6 +166,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "20/min")},
+    # Throttles count per REMOTE_ADDR. Unset, DRF would key them on the client-supplied X-Forwarded-For, so a
+    # new made-up header per request would escape every limit; behind N trusted reverse proxies set NUM_PROXIES=N.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     # 413 for oversized bodies, 400 for deeply nested JSON and out-of-range numbers (never a 500).
     "DEFAULT_PARSER_CLASSES": [
         "planner.api.parsers.SafeJSONParser",
@@ -183,6 +186,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs pages map every endpoint and field: like the API, they need a planner role
+    # (drf-spectacular's default, AllowAny, served them to anyone).
+    "SERVE_PERMISSIONS": ["planner.api.permissions.RolePermission"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and Redoc come from the sidecar package's static files, never a CDN (air-gapped sites).
     "SWAGGER_UI_DIST": "SIDECAR",

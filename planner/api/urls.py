@@ -4,6 +4,8 @@ from rest_framework.routers import DefaultRouter
 
 from planner.api import questions, reports, transfer, views
 
+PAGE_METHODS = ["get", "head"]
+
 router = DefaultRouter()
 router.register("sites", views.SiteViewSet)
 router.register("rooms", views.RoomViewSet)
@@ -27,6 +29,7 @@ urlpatterns = [
     path("sites/<int:pk>/export/", transfer.SiteExportView.as_view(), name="site-export"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # HTML pages: GET only (OPTIONS rendered the Swagger template without its context: a 500).
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="api-redoc"),
 ]
