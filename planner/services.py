@@ -93,13 +93,25 @@ def _free_names(slug: str, count: int, taken: set[str]) -> list[str]:
     return names
 
 
-def check_placement(*, rack_id: int, model_id: int, quantity: int = 1, u_position: int | None = None):
-    """Evaluate every rule for a proposed placement without writing. Returns (context, model, result)."""
+def check_placement(
+    *,
+    rack_id: int,
+    model_id: int,
+    quantity: int = 1,
+    u_position: int | None = None,
+    rack: Rack | None = None,
+    model: NodeModel | None = None,
+):
+    """Evaluate every rule for a proposed placement without writing. Returns (context, model, result).
+
+    ``rack`` (with ``row__room__site`` selected) and ``model`` may be passed when the caller has them already.
+    """
     try:
-        ctx = selectors.rack_context(rack_id)
+        ctx = selectors.rack_context(rack_id, rack=rack)
     except Rack.DoesNotExist:
         raise NotFound(f"Rack {rack_id} does not exist.") from None
-    model = _get_model(model_id)
+    if model is None or model.pk != model_id:
+        model = _get_model(model_id)
     placement = Placement(model=selectors.node_model_spec(model), quantity=quantity, u_position=u_position)
     return ctx, model, engine.check_placement(ctx, placement)
 
