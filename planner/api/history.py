@@ -1,34 +1,91 @@
-"""Audit history over the API: who changed what and when, for any object of the contract."""
+"""Audit history over the API: who changed what and when, for any object of the contract.
+
+The formatting (:func:`history_entry`) and the bounded reads (:func:`object_history`, :func:`trail_history`)
+are shared with the web pages (``planner.web.history``), so both show the same trail.
+"""
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, Q, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 CHANGE_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+API_LIMIT = 200
+
+
+def history_entry(rec, older=None) -> dict:
+    """One historical record -> who, when, what kind of change and, for a change, the fields it touched (old
+    and new values, against ``older``: the same object's previous record)."""
+    changes = []
+    if older is not None and rec.history_type == "~":
+        delta = rec.diff_against(older)
+        changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+    return {
+        "at": rec.history_date,
+        "user": rec.history_user.get_username() if rec.history_user else None,
+        "type": CHANGE_TYPES.get(rec.history_type, rec.history_type),
+        "changes": changes,
+    }
 
 
 def history_entries(records) -> list[dict]:
-    """Records newest first -> entries with the fields each change touched (old and new values)."""
+    """Records of one object, newest first -> entries, each diffed against the next (older) record."""
     records = list(records)
-    out = []
-    for i, rec in enumerate(records):
-        older = records[i + 1] if i + 1 < len(records) else None
-        changes = []
-        if older is not None and rec.history_type == "~":
-            delta = rec.diff_against(older)
-            changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
-        out.append(
-            {
-                "at": rec.history_date,
-                "user": rec.history_user.get_username() if rec.history_user else None,
-                "type": CHANGE_TYPES.get(rec.history_type, rec.history_type),
-                "changes": changes,
-            }
+    return [history_entry(rec, records[i + 1] if i + 1 < len(records) else None) for i, rec in enumerate(records)]
+
+
+def _newest_first(queryset):
+    return queryset.select_related("history_user").order_by("-history_date", "-history_id")
+
+
+def object_history(model, object_id: int, limit: int) -> tuple[list[dict], bool]:
+    """The newest ``limit`` entries of one object's trail (deleted or not) and whether older ones exist.
+
+    One query (the user is joined); the extra record is the baseline of the oldest shown diff.
+    """
+    records = list(_newest_first(model.history.filter(id=object_id))[: limit + 1])
+    return history_entries(records)[:limit], len(records) > limit
+
+
+def trail_history(queryset, limit: int, describe=None) -> tuple[list[dict], bool]:
+    """The newest ``limit`` records of a historical queryset spanning several objects (e.g. every node ever
+    placed in a rack), each diffed against its own object's previous record, and whether older ones exist.
+
+    At most two queries whatever the number of objects: the records, each annotated with the id of its
+    object's previous record; then those previous records that are not already among them (only when a shown
+    change needs one). ``describe(record)`` adds an ``object`` key (what the entry is about).
+    """
+    model = queryset.model
+    previous = (
+        model._default_manager.filter(id=OuterRef("id"))
+        .filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
         )
-    return out
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    records = list(_newest_first(queryset.annotate(previous_history_id=Subquery(previous)))[: limit + 1])
+    more = len(records) > limit
+    records = records[:limit]
+    known = {rec.history_id: rec for rec in records}
+    wanted = {
+        rec.previous_history_id
+        for rec in records
+        if rec.history_type == "~" and rec.previous_history_id is not None and rec.previous_history_id not in known
+    }
+    if wanted:
+        known.update((rec.history_id, rec) for rec in model._default_manager.filter(history_id__in=wanted))
+    entries = []
+    for rec in records:
+        entry = history_entry(rec, known.get(rec.previous_history_id))
+        if describe is not None:
+            entry["object"] = describe(rec)
+        entries.append(entry)
+    return entries, more
 
 
 class HistoryMixin:
@@ -45,13 +102,7 @@ class HistoryMixin:
             object_id = int(pk)
         except (TypeError, ValueError):
             raise NotFound("Not found.") from None
-        # One query (the user is joined); the extra record is the baseline for the oldest shown diff.
-        records = list(
-            model.history.filter(id=object_id)
-            .select_related("history_user")
-            .order_by("-history_date", "-history_id")[:201]
-        )
-        if not records:
+        entries, _ = object_history(model, object_id, API_LIMIT)
+        if not entries:
             raise NotFound("Not found.")
-        entries = history_entries(records)[:200]
         return Response({"id": object_id, "count": len(entries), "results": entries})

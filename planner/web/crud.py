@@ -21,6 +21,7 @@ from cooling.models import CoolingLoop
 from planner import services
 from planner.web.access import page, writer_required
 from planner.web.forms import KIND_FORMS
+from planner.web.history import history_context
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
 
@@ -123,6 +124,8 @@ KINDS: dict[str, Kind] = {
         ),
     )
 }
+
+OWN_PAGE = {"sites", "rooms", "racks"}  # kinds with a page of their own (history shown there)
 
 PARENT_MODELS = {"site": Site, "room": Room, "row": Row, "rack": Rack}
 PARENT_SITE = {"site": "", "room": "site", "row": "room.site", "rack": "row.room.site"}
@@ -231,6 +234,8 @@ def edit(request: HttpRequest, kind_key: str, pk: int) -> HttpResponse:
             "site": site,
             "cancel_url": kind.after_save(obj),
             "delete_url": f"/{kind.key}/{obj.pk}/delete/",
+            # Sites, rooms and racks show their history on their own page.
+            "history": history_context(kind.model, obj.pk, kind.key) if kind.key not in OWN_PAGE else None,
         },
         status=400 if form.errors else 200,
     )

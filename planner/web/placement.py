@@ -20,6 +20,7 @@ from planner.api.permissions import can_write
 from planner.retrofits import retrofit_options
 from planner.web.access import page, reader_required, writer_required
 from planner.web.forms import FeasibilityForm, NodeForm, PlaceForm
+from planner.web.history import history_context
 from planner.web.labels import RETROFITS, rule_label, rule_text
 from planner.web.views import check_rows, headroom_rows, needs_retrofit, retrofit_rows
 from racks.models import Node, Site
@@ -171,7 +172,14 @@ def node_edit(request: HttpRequest, pk: int) -> HttpResponse:
     site = node.rack.row.room.site
     initial = {"rack": node.rack, "u_position": node.u_position, "name": node.name, "status": node.status}
     form = NodeForm(request.POST or None, initial=initial, site=site)
-    context = {"form": form, "node": node, "rack": node.rack, "site": site, "check": None}
+    context = {
+        "form": form,
+        "node": node,
+        "rack": node.rack,
+        "site": site,
+        "check": None,
+        "history": history_context(Node, node.pk, "nodes"),
+    }
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -22,6 +22,7 @@ from planner.web import figures as figs
 from planner.web.access import page, reader_required
 from planner.web.floorplan import render_floorplan
 from planner.web.headlines import headline_from_figures, site_headlines
+from planner.web.history import history_context, rack_history_context
 from planner.web.labels import DIMENSIONS, RETROFITS, UNIT_TEXT, rule_label, rule_text
 from planner.web.metrics import METRICS, air_limit_kw, figures_from_context, format_value
 from racks.models import Node, NodeModel, PowerSource, Rack, Room, Site
@@ -187,6 +188,7 @@ def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                 key=lambda t: t[0],
             ),
             "report_count": len(reports),
+            "history": history_context(Site, site.pk, "sites"),
         },
     )
 
@@ -227,6 +229,7 @@ def room_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rack_count": len(racks),
             "it_kw": sum(f.kw for f in figures.values()),
             "near_limit": sum(1 for f in figures.values() if f.near_limit),
+            "history": history_context(Room, room.pk, "rooms"),
         },
     )
 
@@ -350,6 +353,7 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
                 for n in ctx.nodes
             ],
+            "history": rack_history_context(rack.id),
         },
     )
 

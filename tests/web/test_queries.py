@@ -10,18 +10,22 @@ from tests.web.conftest import build_site
 
 pytestmark = pytest.mark.django_db
 
-# Three of each count are the request's own: session, user, and the user's roles.
+# Three of each count are the request's own: session, user, and the user's roles. A page that checks a rack
+# reads its site's budget totals once (five queries, ``selectors._load_site_budgets``): every page here is its
+# site's first, so the counts include them. Pages with a History section
+# read it in one query (the rack page: two, the rack's and its nodes' trails; a third only when a shown node change
+# needs an older record as its baseline, which these sites never do).
 PAGES = {
     "site-list": (lambda s: "/", 8),
-    "site-dashboard": (lambda s: f"/sites/{s['site'].pk}/", 16),
-    "room-floorplan": (lambda s: f"/rooms/{s['room'].pk}/", 14),
-    "room-floorplan-cooling": (lambda s: f"/rooms/{s['room'].pk}/?metric=cooling_pct", 14),
-    "rack-elevation": (lambda s: f"/racks/{s['racks'][0].pk}/", 11),
-    "rack-elevation-liquid": (lambda s: f"/racks/{s['racks'][-1].pk}/", 13),
+    "site-dashboard": (lambda s: f"/sites/{s['site'].pk}/", 17),
+    "room-floorplan": (lambda s: f"/rooms/{s['room'].pk}/", 15),
+    "room-floorplan-cooling": (lambda s: f"/rooms/{s['room'].pk}/?metric=cooling_pct", 15),
+    "rack-elevation": (lambda s: f"/racks/{s['racks'][0].pk}/", 15),
+    "rack-elevation-liquid": (lambda s: f"/racks/{s['racks'][-1].pk}/", 15),
     "catalogue": (lambda s: "/catalogue/", 4),
     "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 7),
-    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 18),
-    "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 15),
+    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 20),
+    "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 17),
     "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 18),
     "feasibility-empty": (lambda s: "/feasibility/", 5),
     "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 17),
@@ -29,15 +33,17 @@ PAGES = {
     "site-edit": (lambda s: f"/sites/{s['site'].pk}/edit/", 4),
     "site-delete": (lambda s: f"/sites/{s['site'].pk}/delete/", 5),
     "room-new": (lambda s: f"/rooms/new/?site={s['site'].pk}", 5),
-    "row-edit": (lambda s: f"/rows/{s['rows'][0].pk}/edit/", 5),
+    "row-edit": (lambda s: f"/rows/{s['rows'][0].pk}/edit/", 6),
     "rack-new": (lambda s: f"/racks/new/?row={s['rows'][0].pk}", 5),
     "rack-edit": (lambda s: f"/racks/{s['racks'][0].pk}/edit/", 5),
     "rack-delete": (lambda s: f"/racks/{s['racks'][0].pk}/delete/", 5),
     "power-source-new": (lambda s: f"/power-sources/new/?site={s['site'].pk}", 6),
     "pdu-new": (lambda s: f"/pdus/new/?rack={s['racks'][0].pk}", 6),
-    "cooling-loop-edit": (lambda s: f"/cooling-loops/{s['cdu'].pk}/edit/", 8),
-    "node-model-edit": (lambda s: "/node-models/1/edit/", 4),
-    "node-edit": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/edit/", 5),
+    "pdu-edit": (lambda s: f"/pdus/{s['racks'][0].pdus.get(side='A').pk}/edit/", 7),
+    "power-source-edit": (lambda s: f"/power-sources/{s['ups'].pk}/edit/", 7),
+    "cooling-loop-edit": (lambda s: f"/cooling-loops/{s['cdu'].pk}/edit/", 9),
+    "node-model-edit": (lambda s: "/node-models/1/edit/", 5),
+    "node-edit": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/edit/", 6),
     "node-delete": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/delete/", 4),
 }
 
