@@ -199,7 +199,7 @@ def _source_spec(source, *, other_load_kw: float) -> PowerSourceSpec:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RackShare:
     """One rack's own load on the shared budgets, in kW."""
 
@@ -296,7 +296,11 @@ def build_site_budgets(
         liquid_loops = _most_specific_liquid(budgets.serving(rack_id, room_id), room_id)
         if any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liquid_loops):
             liquid_kw = power_kw
-        by_loop = {lp.id: liquid_kw / len(liquid_loops) for lp in liquid_loops} if liquid_kw else {}
+        by_loop = (
+            {lp.id: liquid_kw / len(liquid_loops) for lp in liquid_loops}
+            if liquid_kw
+            else NO_SHARE.liquid_heat_kw_by_loop
+        )
         share = RackShare(power_kw, power_kw - liquid_kw, by_loop)
         budgets.shares[rack_id] = share
         site_kw += power_kw
@@ -359,7 +363,7 @@ class _BudgetCache:
             self._entries.clear()
 
 
-budget_cache = _BudgetCache(getattr(settings, "PLANNER_BUDGET_CACHE_SITES", 64))
+budget_cache = _BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
 
 
 def site_budgets(site) -> SiteBudgets:

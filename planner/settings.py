@@ -229,6 +229,9 @@ if os.environ.get("RETROFIT_CONFIG_JSON"):
     RETROFIT_CONFIG = json.loads(os.environ["RETROFIT_CONFIG_JSON"])
 
 # Browser login: failed attempts per client address and username before 429 (planner/web_auth.py).
+# Sites whose budget totals each process keeps (selectors.site_budgets): ~1.6 MB per 4,000-rack site.
+PLANNER_BUDGET_CACHE_SITES = int(os.environ.get("PLANNER_BUDGET_CACHE_SITES", "64"))
+
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))
 
