@@ -58,13 +58,24 @@ class SlugOrPkRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+# Bidirectional embeddings, overrides and isolates (they make a name display as something else, "Trojan
+# Source") and the Unicode line and paragraph separators (a line break by another name).
+INVISIBLE_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029))
+
+
 class CleanCharField(serializers.CharField):
     """Text without control characters (names end up in pages, reports and CSV files)."""
 
-    default_error_messages = {"control_chars": "Control characters are not allowed."}
+    default_error_messages = {
+        "control_chars": "Control characters are not allowed.",
+        "bidi_controls": "Invisible Unicode formatting characters (bidirectional overrides, line separators) "
+        "are not allowed.",
+    }
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
             self.fail("control_chars")
+        if not INVISIBLE_CONTROLS.isdisjoint(value):
+            self.fail("bidi_controls")
         return value

@@ -83,23 +83,34 @@ def read_limited(stream, parser_context: dict | None) -> bytes:
     return b"".join(chunks)
 
 
+class _Refused:
+    """A number this API refuses, left in place while decoding so that the error can say where it was."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
 def _parse_constant(token: str):
-    raise ValueError(f"{token} is not a JSON number; use a finite number or null.")
+    return _Refused(f"{token} is not a JSON number; use a finite number or null.")
 
 
-def _parse_float(text: str) -> float:
+def _parse_float(text: str):
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"Number {text[:40]} is out of range.")
+        return _Refused(f"Number {text[:40]} is out of range.")
     return value
 
 
-def _parse_int(text: str) -> int:
-    # Python refuses to convert more than 4,300 digits (ValueError), which answers 400 as well.
-    value = int(text)
+def _parse_int(text: str):
+    shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
+    try:
+        value = int(text)
+    except ValueError:  # Python refuses to convert more than 4,300 digits
+        return _Refused(f"Integer {shown} is out of range (64-bit signed).")
     if not INT64_MIN <= value <= INT64_MAX:
-        shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
-        raise ValueError(f"Integer {shown} is out of range (64-bit signed).")
+        return _Refused(f"Integer {shown} is out of range (64-bit signed).")
     return value
 
 
@@ -119,14 +130,37 @@ def json_depth(value) -> int:
     return deepest
 
 
+def _first_refused(value) -> str | None:
+    """The message of the first refused number in document order, prefixed with its field path."""
+    stack = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, _Refused):
+            return f"{path}: {item.message}" if path else item.message
+        if isinstance(item, dict):
+            children = [(child, f"{path}.{key}" if path else str(key)) for key, child in item.items()]
+        elif isinstance(item, list):
+            children = [(child, f"{path}[{index}]") for index, child in enumerate(item)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    return None
+
+
 def loads_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH):
-    """Decode JSON strictly; raise ValueError with a readable message on anything this API refuses."""
+    """Decode JSON strictly; raise ValueError with a readable message on anything this API refuses.
+
+    NaN/Infinity tokens and out-of-range numbers are refused naming the field that held them
+    (``utility_capacity_kw: NaN is not a JSON number; ...``)."""
     try:
         value = json.loads(text, parse_constant=_parse_constant, parse_float=_parse_float, parse_int=_parse_int)
     except RecursionError:
         raise ValueError(f"JSON is nested too deeply (more than {max_depth} levels).") from None
     if json_depth(value) > max_depth:
         raise ValueError(f"JSON is nested too deeply (more than {max_depth} levels).")
+    refused = _first_refused(value)
+    if refused is not None:
+        raise ValueError(refused)
     return value
 
 

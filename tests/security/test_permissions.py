@@ -219,7 +219,8 @@ def drf_methods(callback) -> set[str] | None:
         return None
     actions = getattr(callback, "actions", None)
     if actions:
-        return {m.upper() for m in actions}
+        # DRF adds "head" to a viewset's actions on its first request: order-dependent, so left out.
+        return {m.upper() for m in actions if m not in ("options", "head")}
     return {m.upper() for m in names if m not in ("options", "head") and hasattr(callback.cls, m)}
 
 
