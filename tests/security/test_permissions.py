@@ -552,18 +552,20 @@ def test_every_area_is_tested():
     assert {c.area for c in all_cases()} == set(AREAS)
 
 
+def _client(world, role: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {world['tokens'][role]}")
+    return client
+
+
 def test_denied_writes_are_really_refused_by_permission(role_users):
     """The bodies are valid: the same POST that procurement is refused creates the site for facilities."""
     world = build_world(role_users)
     body = api_copy_body(world["objects"]["site"])
-    proc = APIClient()
-    proc.credentials(HTTP_AUTHORIZATION=f"Token {world['tokens']['procurement']}")
     before = row_counts()
-    assert proc.post("/api/v1/sites/", body, format="json").status_code == 403
+    assert _client(world, "procurement").post("/api/v1/sites/", body, format="json").status_code == 403
     assert row_counts() == before
-    fac = APIClient()
-    fac.credentials(HTTP_AUTHORIZATION=f"Token {world['tokens']['facilities']}")
-    created = fac.post("/api/v1/sites/", body, format="json")
+    created = _client(world, "facilities").post("/api/v1/sites/", body, format="json")
     assert created.status_code == 201, created.data
     assert row_counts()["racks.Site"] == before["racks.Site"] + 1
 
@@ -571,14 +573,10 @@ def test_denied_writes_are_really_refused_by_permission(role_users):
 def test_procurement_feasibility_commit_writes_nothing(role_users):
     world = build_world(role_users)
     body = {"site": world["objects"]["site"].pk, "model": "cpu-2u", "quantity": 2, "commit": True}
-    proc = APIClient()
-    proc.credentials(HTTP_AUTHORIZATION=f"Token {world['tokens']['procurement']}")
     before = row_counts()
-    assert proc.post("/api/v1/feasibility/", body, format="json").status_code == 403
+    assert _client(world, "procurement").post("/api/v1/feasibility/", body, format="json").status_code == 403
     assert row_counts() == before
-    fac = APIClient()
-    fac.credentials(HTTP_AUTHORIZATION=f"Token {world['tokens']['facilities']}")
-    committed = fac.post("/api/v1/feasibility/", body, format="json")
+    committed = _client(world, "facilities").post("/api/v1/feasibility/", body, format="json")
     assert committed.status_code == 200, committed.data
     assert len(committed.data["committed_node_ids"]) == 2
     assert row_counts()["racks.Node"] == before["racks.Node"] + 2
