@@ -53,7 +53,7 @@ class CoolingLoop(models.Model):
     racks = models.ManyToManyField(
         Rack, blank=True, related_name="cooling_loops", help_text="Racks served; none = the whole room."
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[racks])  # which racks a loop serves is audited too
 
     class Meta:
         ordering = ["site_id", "name"]

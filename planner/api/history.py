@@ -6,6 +6,8 @@ are shared with the web pages (``planner.web.history``), so both show the same t
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db.models import OuterRef, Q, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
@@ -16,13 +18,51 @@ CHANGE_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 API_LIMIT = 200
 
 
-def history_entry(rec, older=None) -> dict:
+def _m2m_names(rec) -> list[str]:
+    return [f.name for f in getattr(type(rec), "_history_m2m_fields", ())]
+
+
+def m2m_links(records) -> dict[int, dict[str, list[str]]]:
+    """Record id -> {audited many-to-many field: the linked objects then, as sorted labels}.
+
+    One query per audited field (a cooling loop's racks), none for models without one. A linked object that
+    no longer exists is labelled by its id.
+    """
+    records = list(records)
+    if not records:
+        return {}
+    hist = type(records[0])
+    out: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    for field in getattr(hist, "_history_m2m_fields", ()):
+        target = field.m2m_reverse_field_name()
+        links: dict[int, list[str]] = defaultdict(list)
+        rows = (
+            getattr(hist, field.name)
+            .model.objects.filter(history_id__in=[r.history_id for r in records])
+            .values_list("history_id", f"{target}_id", f"{target}__name")
+        )
+        for history_id, target_id, name in rows:
+            links[history_id].append(f"{name} (id {target_id})" if name is not None else f"id {target_id} (deleted)")
+        for rec in records:
+            out[rec.history_id][field.name] = sorted(links.get(rec.history_id, ()))
+    return out
+
+
+def history_entry(rec, older=None, links=None) -> dict:
     """One historical record -> who, when, what kind of change and, for a change, the fields it touched (old
-    and new values, against ``older``: the same object's previous record)."""
+    and new values, against ``older``: the same object's previous record). ``links`` (from ``m2m_links``)
+    gives the audited many-to-many fields of both records; they are compared here, not by simple-history,
+    which would query once per record."""
     changes = []
     if older is not None and rec.history_type == "~":
-        delta = rec.diff_against(older)
+        m2m = _m2m_names(rec)
+        delta = rec.diff_against(older, excluded_fields=m2m)
         changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+        for name in m2m:
+            before = (links or {}).get(older.history_id, {}).get(name, [])
+            after = (links or {}).get(rec.history_id, {}).get(name, [])
+            if before != after:
+                changes.append({"field": name, "old": before, "new": after})
     return {
         "at": rec.history_date,
         "user": rec.history_user.get_username() if rec.history_user else None,
@@ -34,7 +74,10 @@ def history_entry(rec, older=None) -> dict:
 def history_entries(records) -> list[dict]:
     """Records of one object, newest first -> entries, each diffed against the next (older) record."""
     records = list(records)
-    return [history_entry(rec, records[i + 1] if i + 1 < len(records) else None) for i, rec in enumerate(records)]
+    links = m2m_links(records)
+    return [
+        history_entry(rec, records[i + 1] if i + 1 < len(records) else None, links) for i, rec in enumerate(records)
+    ]
 
 
 def _newest_first(queryset):
@@ -79,9 +122,10 @@ def trail_history(queryset, limit: int, describe=None) -> tuple[list[dict], bool
     }
     if wanted:
         known.update((rec.history_id, rec) for rec in model._default_manager.filter(history_id__in=wanted))
+    links = m2m_links(known.values())
     entries = []
     for rec in records:
-        entry = history_entry(rec, known.get(rec.previous_history_id))
+        entry = history_entry(rec, known.get(rec.previous_history_id), links)
         if describe is not None:
             entry["object"] = describe(rec)
         entries.append(entry)

@@ -22,6 +22,8 @@ def _text(value) -> str:
     """A recorded value as the page shows it: empty values say so, whole floats lose their ``.0``."""
     if value is None or value == "":
         return "empty"
+    if isinstance(value, list):  # a many-to-many field: the linked objects' labels
+        return ", ".join(value) if value else "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:

@@ -41,7 +41,7 @@ PAGES = {
     "pdu-new": (lambda s: f"/pdus/new/?rack={s['racks'][0].pk}", 6),
     "pdu-edit": (lambda s: f"/pdus/{s['racks'][0].pdus.get(side='A').pk}/edit/", 7),
     "power-source-edit": (lambda s: f"/power-sources/{s['ups'].pk}/edit/", 7),
-    "cooling-loop-edit": (lambda s: f"/cooling-loops/{s['cdu'].pk}/edit/", 9),
+    "cooling-loop-edit": (lambda s: f"/cooling-loops/{s['cdu'].pk}/edit/", 10),  # + the audited rack links
     "node-model-edit": (lambda s: "/node-models/1/edit/", 5),
     "node-edit": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/edit/", 6),
     "node-delete": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/delete/", 4),
