@@ -52,8 +52,9 @@ _local = threading.local()
 
 
 def touch_sites(condition: Q) -> None:
-    """Give every site matching ``condition`` a new budget token (one UPDATE)."""
-    Site.objects.filter(pk__in=Site.objects.filter(condition).values("pk")).update(budget_token=uuid.uuid4())
+    """Give every site matching ``condition`` a new budget token (one UPDATE; Django turns a condition across
+    relations into ``pk IN (subquery)``)."""
+    Site.objects.filter(condition).update(budget_token=uuid.uuid4())
 
 
 def touch_sites_of_racks(rack_ids) -> None:
@@ -65,7 +66,7 @@ def touch_all_sites() -> None:
     Site.objects.update(budget_token=uuid.uuid4())
 
 
-def _sites_of(instance, *, stored: bool) -> Q:
+def _sites_of(instance) -> Q:
     """Sites the object belongs to: through its (possibly new) parent, and where it is stored now."""
     model = type(instance)
     fk, path = _PARENT[model]
@@ -73,7 +74,7 @@ def _sites_of(instance, *, stored: bool) -> Q:
     condition = Q(pk__in=[])
     if parent_id is not None:
         condition |= Q(pk=parent_id) if path is None else Q(**{f"{path}__id": parent_id})
-    if stored and instance.pk is not None:
+    if instance.pk is not None:
         condition |= Q(**{f"{_SITE_PATH[model]}__id": instance.pk})
     return condition
 
@@ -89,7 +90,7 @@ def _on_save(sender, instance, raw=False, **kwargs):
         if instance.pk is not None:
             touch_all_sites()  # a model's power or liquid share feeds every site using it
         return
-    touch_sites(_sites_of(instance, stored=True))
+    touch_sites(_sites_of(instance))
 
 
 def _marks() -> weakref.WeakSet:
@@ -114,7 +115,7 @@ def _on_delete(sender, instance, origin=None, **kwargs):
         marks.add(origin)
     if sender is Site or sender is NodeModel:
         return  # a deleted site needs no token; a used NodeModel cannot be deleted (PROTECT)
-    touch_sites(_sites_of(instance, stored=True))
+    touch_sites(_sites_of(instance))
 
 
 def _on_loop_racks_changed(sender, instance, action, reverse, pk_set, **kwargs):

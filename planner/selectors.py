@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, defaultdict, namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import F, Sum
@@ -89,25 +89,6 @@ def _source_chain_ids(sources: dict[int, SourceRow], start_ids: Iterable[int | N
                 chain.append(sid)
             sid = sources[sid].parent_id
     return chain
-
-
-def _descendants(sources: dict[int, SourceRow], root_ids: Iterable[int]) -> dict[int, set[int]]:
-    """For each root: its id and the ids of every source below it (children mapped once)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    for s in sources.values():
-        if s.parent_id is not None:
-            children[s.parent_id].append(s.id)
-    out: dict[int, set[int]] = {}
-    for root_id in root_ids:
-        seen, stack = set(), [root_id]
-        while stack:
-            sid = stack.pop()
-            if sid in seen:
-                continue
-            seen.add(sid)
-            stack.extend(children[sid])
-        out[root_id] = seen
-    return out
 
 
 def _loop_spec(loop: CoolingLoop, *, other_heat_kw: float, racks_served: int) -> CoolingLoopSpec:
@@ -229,18 +210,40 @@ class SiteBudgets:
     room_air_heat_kw: dict[int, float]
     source_kw: dict[int, float]
     loop_liquid_heat_kw: dict[int, float]
+    # Engine specs of air-side loops, the same for every rack they serve: built on first use.
+    _air_specs: dict = field(default_factory=dict, repr=False, compare=False)
 
     def share(self, rack_id: int) -> RackShare:
         return self.shares.get(rack_id, NO_SHARE)
 
     def serving(self, rack_id: int, room_id: int) -> list[CoolingLoop]:
-        """Loops serving a rack, by id: those listing it, and those listing none in its room or site-wide."""
-        general = self.general_by_room.get(room_id, self.general_by_room.get(None, []))
-        listed = self.loops_by_rack.get(rack_id)
-        if not listed:
-            return general
-        mine = [self.loop_by_id[i] for i in listed]
-        return sorted(general + [lp for lp in mine if lp.room_id in (room_id, None)], key=lambda lp: lp.id)
+        return _serving(self.general_by_room, self.loops_by_rack, self.loop_by_id, rack_id, room_id)
+
+    def air_spec(self, loop: CoolingLoop) -> CoolingLoopSpec:
+        spec = self._air_specs.get(loop.id)
+        if spec is None:
+            spec = self._air_specs[loop.id] = _loop_spec(loop, other_heat_kw=0.0, racks_served=loop.n_racks)
+        return spec
+
+    def room_air_specs(self, room_id: int) -> tuple[CoolingLoopSpec, ...]:
+        """The air-side loops cooling a room: its own and the site-wide ones."""
+        key = ("room", room_id)
+        specs = self._air_specs.get(key)
+        if specs is None:
+            specs = self._air_specs[key] = tuple(
+                self.air_spec(lp) for lp in self.loops if lp.kind in AIR_SIDE and lp.room_id in (room_id, None)
+            )
+        return specs
+
+
+def _serving(general_by_room, loops_by_rack, loop_by_id, rack_id: int, room_id: int) -> list[CoolingLoop]:
+    """Loops serving a rack, by id: those listing it, and those listing none in its room or site-wide."""
+    general = general_by_room.get(room_id, general_by_room[None])
+    listed = loops_by_rack.get(rack_id)
+    if not listed:
+        return general
+    mine = [loop_by_id[i] for i in listed if loop_by_id[i].room_id in (room_id, None)]
+    return sorted(general + mine, key=lambda lp: lp.id)
 
 
 def _other(total_kw: float, own_kw: float) -> float:
@@ -263,37 +266,32 @@ def build_site_budgets(
     immersion tank all of the rack's heat is liquid; the rest is air heat on the rack's room.
     """
     loops = sorted(loops, key=lambda lp: lp.id)
+    loop_by_id = {lp.id: lp for lp in loops}
     listed: dict[int, set[int]] = defaultdict(set)
     by_rack: dict[int, set[int]] = defaultdict(set)
     for loop_id, rack_id in links:
         listed[loop_id].add(rack_id)
         by_rack[rack_id].add(loop_id)
+    loops_by_rack = {rid: frozenset(ids) for rid, ids in by_rack.items()}
     for lp in loops:
         lp.n_racks = len(listed.get(lp.id, ()))
-    site_wide = [lp for lp in loops if lp.n_racks == 0 and lp.room_id is None]
-    general_by_room: dict[int | None, list[CoolingLoop]] = {None: site_wide}
-    for lp in loops:
-        if lp.n_racks == 0 and lp.room_id is not None and lp.room_id not in general_by_room:
-            general_by_room[lp.room_id] = [x for x in loops if x.n_racks == 0 and x.room_id in (lp.room_id, None)]
-    budgets = SiteBudgets(
-        sources=sources,
-        loops=tuple(loops),
-        loop_by_id={lp.id: lp for lp in loops},
-        loops_by_rack={rid: frozenset(ids) for rid, ids in by_rack.items()},
-        general_by_room=general_by_room,
-        shares={},
-        site_kw=0.0,
-        room_air_heat_kw=defaultdict(float),
-        source_kw=defaultdict(float),
-        loop_liquid_heat_kw=defaultdict(float),
-    )
-    chains_by_rack: dict[int, list[int | None]] = defaultdict(list)
+    general = [lp for lp in loops if lp.n_racks == 0]
+    general_by_room: dict[int | None, list[CoolingLoop]] = {None: [lp for lp in general if lp.room_id is None]}
+    for room_id in {lp.room_id for lp in general} - {None}:
+        general_by_room[room_id] = [lp for lp in general if lp.room_id in (room_id, None)]
+
+    feeds: dict[int, list[int | None]] = defaultdict(list)
     for rack_id, source_id in pdu_sources:
-        chains_by_rack[rack_id].append(source_id)
+        feeds[rack_id].append(source_id)
+    shares: dict[int, RackShare] = {}
     site_kw = 0.0
+    room_air: dict[int, float] = defaultdict(float)
+    source_kw: dict[int, float] = defaultdict(float)
+    loop_liquid: dict[int, float] = defaultdict(float)
     for rack_id, room_id, power_kw, liquid_kw in rack_loads:
         power_kw, liquid_kw = power_kw or 0.0, liquid_kw or 0.0
-        liquid_loops = _most_specific_liquid(budgets.serving(rack_id, room_id), room_id)
+        serving = _serving(general_by_room, loops_by_rack, loop_by_id, rack_id, room_id)
+        liquid_loops = _most_specific_liquid(serving, room_id)
         if any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liquid_loops):
             liquid_kw = power_kw
         by_loop = (
@@ -301,16 +299,60 @@ def build_site_budgets(
             if liquid_kw
             else NO_SHARE.liquid_heat_kw_by_loop
         )
-        share = RackShare(power_kw, power_kw - liquid_kw, by_loop)
-        budgets.shares[rack_id] = share
+        shares[rack_id] = RackShare(power_kw, power_kw - liquid_kw, by_loop)
         site_kw += power_kw
-        budgets.room_air_heat_kw[room_id] += share.air_heat_kw
+        room_air[room_id] += power_kw - liquid_kw
         for loop_id, kw in by_loop.items():
-            budgets.loop_liquid_heat_kw[loop_id] += kw
-        for sid in _source_chain_ids(sources, chains_by_rack.get(rack_id, ())):
-            budgets.source_kw[sid] += power_kw
-    object.__setattr__(budgets, "site_kw", site_kw)
-    return budgets
+            loop_liquid[loop_id] += kw
+        for sid in _source_chain_ids(sources, feeds.get(rack_id, ())):
+            source_kw[sid] += power_kw
+    return SiteBudgets(
+        sources=sources,
+        loops=tuple(loops),
+        loop_by_id=loop_by_id,
+        loops_by_rack=loops_by_rack,
+        general_by_room=general_by_room,
+        shares=shares,
+        site_kw=site_kw,
+        room_air_heat_kw=room_air,
+        source_kw=source_kw,
+        loop_liquid_heat_kw=loop_liquid,
+    )
+
+
+def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack, nodes, pdus) -> RackContext:
+    """One rack's engine context from its site's budgets: each "other" load is the total minus its share.
+
+    ``nodes`` are PlacedNode, ``pdus`` PduSpec; the same function for one rack and for a whole site, so the
+    two can never disagree.
+    """
+    own = budgets.share(rack.id)
+    serving = budgets.serving(rack.id, room.id)
+    liquid = _most_specific_liquid(serving, room.id)
+    loop_specs = []
+    for lp in serving:
+        if lp.kind not in LIQUID:
+            loop_specs.append(budgets.air_spec(lp))
+        elif lp in liquid:
+            other = _other(budgets.loop_liquid_heat_kw.get(lp.id, 0.0), own.liquid_heat_kw_by_loop.get(lp.id, 0.0))
+            loop_specs.append(_loop_spec(lp, other_heat_kw=other, racks_served=lp.n_racks))
+    return RackContext(
+        site=_site_spec(site, other_load_kw=_other(budgets.site_kw, own.power_kw)),
+        room=_room_spec(
+            room,
+            other_air_heat_kw=_other(budgets.room_air_heat_kw.get(room.id, 0.0), own.air_heat_kw),
+            air_loops=budgets.room_air_specs(room.id),
+        ),
+        row=row_spec,
+        rack=_rack_spec(rack),
+        nodes=tuple(nodes),
+        pdus=tuple(pdus),
+        sources=tuple(
+            _source_spec(budgets.sources[sid], other_load_kw=_other(budgets.source_kw.get(sid, 0.0), own.power_kw))
+            for sid in _source_chain_ids(budgets.sources, (p.source_id for p in pdus))
+        ),
+        loops=tuple(loop_specs),
+    )
 
 
 def _load_site_budgets(site_id: int) -> SiteBudgets:
@@ -395,40 +437,9 @@ def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
         PlacedNode(model=node_model_spec(n.model), u_position=n.u_position, node_id=n.id, name=n.name)
         for n in Node.objects.filter(rack_id=rack.id).select_related("model")
     ]
-    pdus = list(Pdu.objects.filter(rack_id=rack.id))
-    budgets = site_budgets(site)
-    own = budgets.share(rack.id)
-    chain_ids = _source_chain_ids(budgets.sources, (p.source_id for p in pdus))
-    serving = budgets.serving(rack.id, room.id)
-    liquid_serving = _most_specific_liquid(serving, room.id)
-    room_air_loops = [lp for lp in budgets.loops if lp.kind in AIR_SIDE and lp.room_id in (room.id, None)]
-
-    loop_specs = []
-    for lp in serving:
-        if lp.kind in LIQUID:
-            if lp not in liquid_serving:
-                continue
-            other = _other(budgets.loop_liquid_heat_kw.get(lp.id, 0.0), own.liquid_heat_kw_by_loop.get(lp.id, 0.0))
-        else:
-            other = 0.0
-        loop_specs.append(_loop_spec(lp, other_heat_kw=other, racks_served=lp.n_racks))
-
-    return RackContext(
-        site=_site_spec(site, other_load_kw=_other(budgets.site_kw, own.power_kw)),
-        room=_room_spec(
-            room,
-            other_air_heat_kw=_other(budgets.room_air_heat_kw.get(room.id, 0.0), own.air_heat_kw),
-            air_loops=tuple(_loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in room_air_loops),
-        ),
-        row=_row_spec(row),
-        rack=_rack_spec(rack),
-        nodes=tuple(nodes),
-        pdus=tuple(_pdu_spec(p) for p in pdus),
-        sources=tuple(
-            _source_spec(budgets.sources[sid], other_load_kw=_other(budgets.source_kw.get(sid, 0.0), own.power_kw))
-            for sid in chain_ids
-        ),
-        loops=tuple(loop_specs),
+    pdus = [_pdu_spec(p) for p in Pdu.objects.filter(rack_id=rack.id)]
+    return budget_context(
+        site_budgets(site), site=site, room=room, row_spec=_row_spec(row), rack=rack, nodes=nodes, pdus=pdus
     )
 
 
@@ -519,50 +530,18 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
         rack_loads=rack_loads,
         pdu_sources=[(rid, p.source_id) for rid, specs in pdus_by_rack.items() for p in specs],
     )
-    room_air_loops = {
-        room.id: tuple(
-            _loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks)
-            for lp in budgets.loops
-            if lp.kind in AIR_SIDE and lp.room_id in (room.id, None)
-        )
-        for room in rooms
-    }
-
     # Specs that are the same for every rack sharing them are built once.
     row_specs = {row.id: _row_spec(row) for row in rows}
-    air_side_specs = {lp.id: _loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in budgets.loops}
     contexts: dict[int, RackContext] = {}
     for rack in racks:
         row = row_by_id[rack.row_id]
-        room = room_by_id[row.room_id]
-        own = budgets.share(rack.id)
-        serving = budgets.serving(rack.id, room.id)
-        liquid = _most_specific_liquid(serving, room.id)
-        loop_specs = []
-        for lp in serving:
-            if lp.kind in LIQUID:
-                if lp not in liquid:
-                    continue
-                other = _other(budgets.loop_liquid_heat_kw.get(lp.id, 0.0), own.liquid_heat_kw_by_loop.get(lp.id, 0.0))
-                loop_specs.append(_loop_spec(lp, other_heat_kw=other, racks_served=lp.n_racks))
-            else:
-                loop_specs.append(air_side_specs[lp.id])
-        pdus = pdus_by_rack.get(rack.id, ())
-        contexts[rack.id] = RackContext(
-            site=_site_spec(site, other_load_kw=_other(budgets.site_kw, own.power_kw)),
-            room=_room_spec(
-                room,
-                other_air_heat_kw=_other(budgets.room_air_heat_kw.get(room.id, 0.0), own.air_heat_kw),
-                air_loops=room_air_loops[room.id],
-            ),
-            row=row_specs[row.id],
-            rack=_rack_spec(rack),
-            nodes=tuple(sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position)),
-            pdus=tuple(pdus),
-            sources=tuple(
-                _source_spec(budgets.sources[sid], other_load_kw=_other(budgets.source_kw.get(sid, 0.0), own.power_kw))
-                for sid in _source_chain_ids(budgets.sources, (p.source_id for p in pdus))
-            ),
-            loops=tuple(loop_specs),
+        contexts[rack.id] = budget_context(
+            budgets,
+            site=site,
+            room=room_by_id[row.room_id],
+            row_spec=row_specs[row.id],
+            rack=rack,
+            nodes=sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position),
+            pdus=pdus_by_rack.get(rack.id, ()),
         )
     return SiteSnapshot(site, rooms, rows, racks, contexts, list(model_specs.values()))

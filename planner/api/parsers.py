@@ -103,20 +103,25 @@ def _parse_float(text: str):
     return value
 
 
-def _parse_int(text: str):
+def _int_out_of_range(text: str) -> _Refused:
     shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
+    return _Refused(f"Integer {shown} is out of range (64-bit signed).")
+
+
+def _parse_int(text: str):
     try:
         value = int(text)
     except ValueError:  # Python refuses to convert more than 4,300 digits
-        return _Refused(f"Integer {shown} is out of range (64-bit signed).")
+        return _int_out_of_range(text)
     if not INT64_MIN <= value <= INT64_MAX:
-        return _Refused(f"Integer {shown} is out of range (64-bit signed).")
+        return _int_out_of_range(text)
     return value
 
 
-def json_depth(value) -> int:
-    """Nesting depth of a decoded JSON value, iteratively (scalars are depth 0)."""
-    deepest, stack = 0, [(value, 1)]
+def _scan(value) -> tuple[int, bool]:
+    """Nesting depth of a decoded JSON value (scalars are depth 0) and whether it holds a refused number,
+    in one iterative pass."""
+    deepest, refused, stack = 0, isinstance(value, _Refused), [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
@@ -126,8 +131,12 @@ def json_depth(value) -> int:
         else:
             continue
         deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif isinstance(child, _Refused):
+                refused = True
+    return deepest, refused
 
 
 def _first_refused(value) -> str | None:
@@ -156,11 +165,11 @@ def loads_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH):
         value = json.loads(text, parse_constant=_parse_constant, parse_float=_parse_float, parse_int=_parse_int)
     except RecursionError:
         raise ValueError(f"JSON is nested too deeply (more than {max_depth} levels).") from None
-    if json_depth(value) > max_depth:
+    depth, refused = _scan(value)
+    if depth > max_depth:
         raise ValueError(f"JSON is nested too deeply (more than {max_depth} levels).")
-    refused = _first_refused(value)
-    if refused is not None:
-        raise ValueError(refused)
+    if refused:  # only then is the path of the first one worth building
+        raise ValueError(_first_refused(value))
     return value
 
 
