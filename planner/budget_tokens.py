@@ -13,6 +13,31 @@ placement and, say, a PDU edit.
 
 A new token is a random UUID, never a counter: test databases roll back and reuse ids, and a rolled-back
 transaction must not leave behind a cache entry that a later, different state could match.
+
+Why a cached budget is never older than its token, under PostgreSQL READ COMMITTED (each statement sees the
+data committed before it started; nothing else is promised):
+
+1. *Every write commits its token with its data.* Requests run in one transaction (``ATOMIC_REQUESTS``), and
+   so do the services, the import, ``seed_demo`` and the report task; the ``pre_*`` renewal is an UPDATE of
+   the site row inside that transaction. Another session therefore sees either the old token with the old
+   data or the new token with the new data, never the new token with the old data. (Deletes and many-to-many
+   changes run inside Django's own atomic blocks even in autocommit. A ``save()`` in autocommit mode, e.g.
+   from a shell, is also renewed once more *after* the write, in ``post_save``, so even then no token outlives
+   the data it was issued for; a concurrent reader may see a stale total only while that save is running.)
+2. *So while a site's token is T, its budget data is the state committed with T.* Any later change would
+   have committed a new token, and tokens never repeat.
+3. *A build is cached only if the token did not change while it ran* (``selectors.site_budgets``: token read,
+   five statements of totals, token read again). Each statement of the build started between the two token
+   reads, when the token was T, so by 2. each saw the state committed with T: the entry is a consistent
+   snapshot that includes every change committed before the token was read. A build that raced a commit is
+   not cached (it is rebuilt under the new token, a bounded number of times).
+4. *A placement sees the current state.* It locks the site row FOR UPDATE first (``services._lock_budgets``),
+   then reads the rack with the site's token; no writer can commit a change to the site while the lock is
+   held (its token renewal would wait for the lock), so the token read is current and a cache entry under it
+   is, by 3., the current committed state.
+
+The design needs no stricter isolation level; under REPEATABLE READ or SERIALIZABLE the whole build would
+see one snapshot and the argument holds a fortiori.
 """
 
 from __future__ import annotations
@@ -21,8 +46,9 @@ import threading
 import uuid
 import weakref
 
+from django.db import connection
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 
 from cooling.models import CoolingLoop
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
@@ -89,8 +115,29 @@ def _on_save(sender, instance, raw=False, **kwargs):
     if sender is NodeModel:
         if instance.pk is not None:
             touch_all_sites()  # a model's power or liquid share feeds every site using it
+            if not connection.in_atomic_block:
+                instance._budget_retouch = Q()  # every site, again after the write (``_after_save``)
         return
-    touch_sites(_sites_of(instance))
+    condition = _sites_of(instance)
+    if not connection.in_atomic_block:
+        # Autocommit: this UPDATE commits before the row is written. Remember the sites (the object may be
+        # leaving one of them) to renew their tokens again once the write has committed (``_after_save``).
+        site_ids = list(Site.objects.filter(condition).values_list("pk", flat=True))
+        instance._budget_retouch = Q(pk__in=site_ids) | _sites_of(instance)
+        condition = Q(pk__in=site_ids)
+    touch_sites(condition)
+
+
+def _after_save(sender, instance, raw=False, **kwargs):
+    """In autocommit, a second renewal after the write: no token committed before the data outlives it.
+
+    Inside a transaction (every request, service, import) the ``pre_save`` renewal commits together with the
+    write, and nothing is done here.
+    """
+    condition = instance.__dict__.pop("_budget_retouch", None)
+    if raw or condition is None or connection.in_atomic_block:
+        return
+    touch_sites(condition)
 
 
 def _marks() -> weakref.WeakSet:
@@ -133,5 +180,7 @@ def _on_loop_racks_changed(sender, instance, action, reverse, pk_set, **kwargs):
 def connect() -> None:
     for model in (Site, NodeModel, *_PARENT):
         pre_save.connect(_on_save, sender=model, dispatch_uid=f"budget_token_save_{model.__name__}")
+        if model is not Site:
+            post_save.connect(_after_save, sender=model, dispatch_uid=f"budget_token_saved_{model.__name__}")
         pre_delete.connect(_on_delete, sender=model, dispatch_uid=f"budget_token_delete_{model.__name__}")
     m2m_changed.connect(_on_loop_racks_changed, sender=CoolingLoop.racks.through, dispatch_uid="budget_token_links")

@@ -31,7 +31,7 @@ from planner.engine.inputs import (
     RowSpec,
     SiteSpec,
 )
-from racks.models import Node, NodeModel, Pdu, PowerSource, Rack
+from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Site
 
 AIR_SIDE = {k.value for k in CoolingLoop.AIR_SIDE_KINDS}
 LIQUID = {k.value for k in CoolingLoop.LIQUID_KINDS}
@@ -408,25 +408,48 @@ class _BudgetCache:
 budget_cache = _BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
 
 
+# A build that raced a commit to its site is redone under the new token at most this many times in all.
+BUDGET_BUILD_ATTEMPTS = 3
+
+
+def _current_token(site_id: int):
+    return Site.objects.filter(pk=site_id).values_list("budget_token", flat=True).first()
+
+
 def site_budgets(site) -> SiteBudgets:
     """The site's shared budgets: from this process's cache when the site's token has not changed since.
 
-    The token is read with the site row before the totals are summed, so an entry never holds an older
-    state than its token (``planner.budget_tokens`` explains how the token changes).
+    ``site.budget_token`` must have been read before this call (with the site or rack row). A build is
+    cached only if the token read again after it is still that token: then no change to the site committed
+    while the build ran, and the entry is the state committed with the token (``planner.budget_tokens``
+    explains why this is safe under READ COMMITTED). Otherwise it is rebuilt under the new token; after
+    ``BUDGET_BUILD_ATTEMPTS`` builds that each raced a write, the last one is returned uncached (a reader
+    racing writes sees something at least as new as its call; a placement holds the site lock, so its first
+    build always validates).
     """
-    key = (site.id, site.budget_token)
-    budgets = budget_cache.get(key)
-    if budgets is None:
+    token = site.budget_token
+    budgets = None
+    for _ in range(BUDGET_BUILD_ATTEMPTS):
+        key = (site.id, token)
+        hit = budget_cache.get(key)
+        if hit is not None:
+            return hit
         budgets = _load_site_budgets(site.id)
-        budget_cache.put(key, budgets)
+        now = _current_token(site.id)
+        if now == token:
+            budget_cache.put(key, budgets)
+            return budgets
+        if now is None:  # the site was deleted meanwhile: nothing to cache
+            return budgets
+        token = now
     return budgets
 
 
 def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
     """The engine's view of one rack and its shared budgets. Raises Rack.DoesNotExist.
 
-    Three queries (rack, its nodes, its PDUs) when the site's budgets are cached, eight when they are not,
-    whatever the number of racks, nodes or loops of the site.
+    Three queries (rack, its nodes, its PDUs) when the site's budgets are cached, nine when they are not (the
+    five of the build and the token read again), whatever the number of racks, nodes or loops of the site.
     """
     if rack is None:
         rack = Rack.objects.select_related("row__room__site").get(pk=rack_id)
@@ -480,7 +503,7 @@ class SiteSnapshot:
 
 def site_snapshot(site_id: int) -> SiteSnapshot:
     """Raises Site.DoesNotExist."""
-    from racks.models import Room, Row, Site
+    from racks.models import Room, Row
 
     site = Site.objects.get(pk=site_id)
     rooms = list(Room.objects.filter(site_id=site_id).order_by("name"))

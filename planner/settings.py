@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so a database outage anywhere below (sessions, auth, views) answers 503, not 500.
+    "planner.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,6 +100,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Every request is one transaction, so a write and its budget-token renewal commit together
+# (planner/budget_tokens.py explains why the budget cache depends on it).
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# While the database cannot be reached: 503 with this Retry-After (planner/middleware.py).
+DATABASE_UNAVAILABLE_RETRY_AFTER_S = int(os.environ.get("DATABASE_UNAVAILABLE_RETRY_AFTER_S", "30"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; a busy timeout keeps the in-process demo from failing on a lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

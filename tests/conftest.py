@@ -109,3 +109,72 @@ def _reference_data_for_transactional_tests(request):
     if transactional:
         request.getfixturevalue("transactional_db")
         ensure_reference_data()
+
+
+# Transaction control is not a query of the code under test: every request is one transaction
+# (ATOMIC_REQUESTS), which inside a test's own transaction shows up as SAVEPOINT / RELEASE SAVEPOINT (in
+# production, BEGIN / COMMIT, which Django does not log). Query-count pins count the statements that read or
+# write data, so they mean the same with and without a transaction around the request.
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+class _DataQueries:
+    """``CaptureQueriesContext`` that leaves out savepoint statements (same interface for the tests)."""
+
+    def __init__(self, context):
+        self._context = context
+
+    @property
+    def captured_queries(self):
+        return [q for q in self._context.captured_queries if not q["sql"].startswith(_TRANSACTION_CONTROL)]
+
+    def __len__(self):
+        return len(self.captured_queries)
+
+    def __getitem__(self, index):
+        return self.captured_queries[index]
+
+    def __iter__(self):
+        return iter(self.captured_queries)
+
+
+def _assert_data_queries(config, num, exact=True, connection=None, info=None, *, using=None):
+    import contextlib
+
+    from django.db import connection as default_connection
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    conn = connection or (connections[using] if using else default_connection)
+
+    @contextlib.contextmanager
+    def counting():
+        with CaptureQueriesContext(conn) as context:
+            data = _DataQueries(context)
+            yield data
+        performed = len(data)
+        if (num != performed) if exact else (performed > num):
+            msg = f"Expected to perform {num} queries {'' if exact else 'or less '}but {performed} were done"
+            if info:
+                msg += f"\n{info}"
+            if config.getoption("verbose") > 0:
+                msg += "\n\nQueries:\n========\n\n" + "\n\n".join(q["sql"] for q in data)
+            else:
+                msg += " (add -v option to show queries)"
+            pytest.fail(msg)
+
+    return counting()
+
+
+@pytest.fixture
+def django_assert_num_queries(pytestconfig):
+    from functools import partial
+
+    return partial(_assert_data_queries, pytestconfig)
+
+
+@pytest.fixture
+def django_assert_max_num_queries(pytestconfig):
+    from functools import partial
+
+    return partial(_assert_data_queries, pytestconfig, exact=False)

@@ -8,9 +8,17 @@ from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 
 def exception_handler(exc, context):
+    response = _handle(exc, context)
+    if response is not None:
+        set_rollback()  # an error answer never commits a partial write of its request (ATOMIC_REQUESTS)
+    return response
+
+
+def _handle(exc, context):
     from planner.services import Conflict
 
     if isinstance(exc, Conflict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import models
 from rest_framework import serializers
 
@@ -11,8 +13,48 @@ from planner.api.fields import CleanCharField, FiniteFloatField, SafeIntegerFiel
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
 
-class PlannerModelSerializer(serializers.ModelSerializer):
-    """Maps model fields to the strict API fields (finite floats, no booleans as numbers, clean names)."""
+class StrictFieldsMixin:
+    """A write naming a field the resource does not have answers 400 naming it, and nothing is written.
+
+    DRF drops unknown keys silently: a typo (``capacity_kW``) or a field of another resource would answer
+    200, write a history row and renew the site's budget token without changing anything the caller meant.
+
+    Read-only fields (``id``, computed figures such as ``usable_kw``, ``model_slug``, ``created_at``) are
+    accepted only when they repeat what the object already shows, so a body read with GET can be sent back
+    with PUT; any other value answers 400 too (the planner computes it; ignoring it would drop what the
+    caller meant, e.g. ``usable_kw`` to "set" a PDU's capacity). A create has nothing to repeat: a read-only
+    field there answers 400.
+    """
+
+    MAX_NAMED = 20
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for key in sorted(map(str, data)):
+                field = self.fields.get(key)
+                if field is None:
+                    errors[key[:100]] = ["Unknown field."]
+                elif field.read_only and not self._repeats_current(key, data[key]):
+                    errors[key] = ["Read-only: computed or assigned by the planner; it cannot be set."]
+                if len(errors) >= self.MAX_NAMED:
+                    break
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+    def _repeats_current(self, key: str, value) -> bool:
+        if self.instance is None or isinstance(self.instance, (list, tuple, models.QuerySet)):
+            return False
+        current = getattr(self, "_current_representation", None)
+        if current is None:
+            current = self._current_representation = self.to_representation(self.instance)
+        return key in current and current[key] == value
+
+
+class PlannerModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Maps model fields to the strict API fields (finite floats, no booleans as numbers, clean names); refuses
+    unknown fields (``StrictFieldsMixin``)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -11,21 +11,21 @@ from tests.web.conftest import build_site
 pytestmark = pytest.mark.django_db
 
 # Three of each count are the request's own: session, user, and the user's roles. A page that checks a rack
-# reads its site's budget totals once (five queries, ``selectors._load_site_budgets``): every page here is its
-# site's first, so the counts include them. Pages with a History section
-# read it in one query (the rack page: two, the rack's and its nodes' trails; a third only when a shown node change
-# needs an older record as its baseline, which these sites never do).
+# reads its site's budget totals once (five queries, ``selectors._load_site_budgets``, and the site's token read
+# again before the build is cached): every page here is its site's first, so the counts include them. Pages with a
+# History section read it in one query (the rack page: two, the rack's and its nodes' trails; a third only when a
+# shown node change needs an older record as its baseline, which these sites never do).
 PAGES = {
     "site-list": (lambda s: "/", 8),
     "site-dashboard": (lambda s: f"/sites/{s['site'].pk}/", 17),
     "room-floorplan": (lambda s: f"/rooms/{s['room'].pk}/", 15),
     "room-floorplan-cooling": (lambda s: f"/rooms/{s['room'].pk}/?metric=cooling_pct", 15),
-    "rack-elevation": (lambda s: f"/racks/{s['racks'][0].pk}/", 15),
-    "rack-elevation-liquid": (lambda s: f"/racks/{s['racks'][-1].pk}/", 15),
+    "rack-elevation": (lambda s: f"/racks/{s['racks'][0].pk}/", 16),
+    "rack-elevation-liquid": (lambda s: f"/racks/{s['racks'][-1].pk}/", 16),
     "catalogue": (lambda s: "/catalogue/", 4),
     "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 7),
-    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 20),
-    "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 17),
+    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 21),
+    "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 18),
     "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 18),
     "feasibility-empty": (lambda s: "/feasibility/", 5),
     "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 17),
