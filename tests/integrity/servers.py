@@ -56,13 +56,15 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, *, threads: int = 4):
+    def __init__(self, *, threads: int = 4, database: str | None = None, ready_statuses=(200,)):
+        """``database``: a DATABASE_URL (default: the test database); started once ``/healthz`` answers one of
+        ``ready_statuses``."""
         self.port = free_port()
         self._tmp = tempfile.TemporaryDirectory()
         self.log_path = Path(self._tmp.name) / "gunicorn.log"
         env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": database or database_url(),
             "DB_CONN_MAX_AGE": "0",
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
@@ -88,7 +90,7 @@ class Server:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
             with contextlib.suppress(OSError):
                 status, _ = self.request("GET", "/healthz", timeout=5)
-                if status == 200:
+                if status in ready_statuses:
                     return
             time.sleep(0.2)
         self.stop()
