@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from django.db import models
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from cooling.models import CoolingLoop
 from planner import engine
@@ -23,7 +24,8 @@ class StrictFieldsMixin:
     accepted only when they repeat what the object already shows, so a body read with GET can be sent back
     with PUT; any other value answers 400 too (the planner computes it; ignoring it would drop what the
     caller meant, e.g. ``usable_kw`` to "set" a PDU's capacity). A create has nothing to repeat: a read-only
-    field there answers 400.
+    field there answers 400. A PATCH that names no writable field at all (an empty body, or only repeated
+    read-only fields) answers 400 too: it could change nothing.
     """
 
     MAX_NAMED = 20
@@ -41,6 +43,11 @@ class StrictFieldsMixin:
                     break
             if errors:
                 raise serializers.ValidationError(errors)
+            if self.partial and not any(not self.fields[key].read_only for key in data):
+                # Nothing would change, yet the save would write a history row and renew the budget token.
+                raise serializers.ValidationError(
+                    {api_settings.NON_FIELD_ERRORS_KEY: ["Nothing to change: the body names no writable field."]}
+                )
         return super().to_internal_value(data)
 
     def _repeats_current(self, key: str, value) -> bool:
