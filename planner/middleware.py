@@ -28,7 +28,7 @@ DETAIL = "The database cannot be reached or could not complete the request; noth
 
 
 def database_unavailable_response(request) -> HttpResponse:
-    seconds = settings.DATABASE_UNAVAILABLE_RETRY_AFTER_S
+    seconds = settings.DB_UNAVAILABLE_RETRY_AFTER_S
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": DETAIL.format(seconds=seconds)}, status=503)
     else:

@@ -104,7 +104,7 @@ DATABASES = {
 # (planner/budget_tokens.py explains why the budget cache depends on it).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # While the database cannot be reached: 503 with this Retry-After (planner/middleware.py).
-DATABASE_UNAVAILABLE_RETRY_AFTER_S = int(os.environ.get("DATABASE_UNAVAILABLE_RETRY_AFTER_S", "30"))
+DB_UNAVAILABLE_RETRY_AFTER_S = int(os.environ.get("DB_UNAVAILABLE_RETRY_AFTER_S", "30"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; a busy timeout keeps the in-process demo from failing on a lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 
 from tests.integrity.servers import HOST, Server, free_port
 
-RETRY_AFTER = str(settings.DATABASE_UNAVAILABLE_RETRY_AFTER_S)
+RETRY_AFTER = str(settings.DB_UNAVAILABLE_RETRY_AFTER_S)
 API_PATHS = ["/api/v1/sites/", "/api/v1/racks/1/headroom/", "/api/v1/placements/check/"]
 
 
