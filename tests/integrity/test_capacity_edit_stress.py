@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 EDITS = 40
 RACKS = 12
 PLACERS_PER_SERVER = 3
-CHECKERS_PER_SERVER = 1
+CHECKERS_PER_SERVER = 2
 MAX_ATTEMPTS = 400  # placements in all
 DEADLINE_S = 240
 NODE_KW = 6.5  # dgx-a100
