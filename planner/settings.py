@@ -210,10 +210,47 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
+# Acknowledged once done, and put back on the queue when the process running it dies (OOM kill, SIGKILL):
+# every task is idempotent, so running one twice is harmless and losing one is not.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "900"))
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "840"))
+# One site's nightly report (planner.tasks.site_capacity_report): hard limit, soft limit a minute earlier.
+REPORT_TIME_LIMIT_S = int(os.environ.get("REPORT_TIME_LIMIT_S", "600"))
+# Longest countdown between two retries of a failed report (exponential backoff with jitter, 5 retries).
+REPORT_RETRY_BACKOFF_MAX_S = 300
+# How long the nightly fan-out keeps retrying while the broker is unreachable before it gives up.
+NIGHTLY_FANOUT_RETRY_SECONDS = int(os.environ.get("NIGHTLY_FANOUT_RETRY_SECONDS", "600"))
+NIGHTLY_FANOUT_TIME_LIMIT_S = NIGHTLY_FANOUT_RETRY_SECONDS + 180
+# Redis redelivers a message nobody acknowledged within the visibility timeout: the only way the report
+# of a worker killed as a whole (node lost, container OOM-killed) comes back. Kombu's default is one hour;
+# here it is the longest time a message may legitimately stay unacknowledged (a task's hard time limit, or
+# a report's retry countdown plus its time limit: a retried task waits for its ETA in the worker,
+# unacknowledged) plus five minutes. Shorter would run healthy long tasks twice.
+CELERY_VISIBILITY_TIMEOUT = int(
+    os.environ.get(
+        "CELERY_VISIBILITY_TIMEOUT",
+        str(
+            max(CELERY_TASK_TIME_LIMIT, REPORT_TIME_LIMIT_S + REPORT_RETRY_BACKOFF_MAX_S, NIGHTLY_FANOUT_TIME_LIMIT_S)
+            + 300
+        ),
+    )
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Every worker sweeps for expired messages every tenth of the timeout (at most 10 s, kombu's default
+    # interval; kombu would otherwise scan only every tenth sweep, 100 s).
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+    # A broker that stops answering without closing the socket (failover, firewall, hung host) must fail a
+    # publish in seconds: with kombu's default (no timeout) the publish waits for good.
+    "socket_connect_timeout": 5,
+    "socket_timeout": 5,
+}
+# A broker outage does not cancel running reports (they need PostgreSQL only), nor the fan-out riding it out.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = TIME_ZONE
 NIGHTLY_REPORT_HOUR = int(os.environ.get("NIGHTLY_REPORT_HOUR", "2"))
 NIGHTLY_REPORT_MINUTE = int(os.environ.get("NIGHTLY_REPORT_MINUTE", "15"))
