@@ -107,8 +107,10 @@ class ProgressWriter:
         self.phase: str | None = None
         self.last_s = 0.0
         self.connection = None
+        self.total = 0  # the import's total work units, once it has said
 
     def __call__(self, phase: str, done: int, total: int) -> None:
+        self.total = total
         now_s = time.monotonic()
         if phase == self.phase and now_s - self.last_s < PROGRESS_INTERVAL_S and done < total:
             return
@@ -205,8 +207,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                 raise _AlreadyDone
             site = result.site
             locked.status, locked.finished_at, locked.site = ImportJob.Status.SUCCEEDED, timezone.now(), site
-            locked.phase, locked.done = transfer.PHASE_SAVING, max(locked.total, 1)
-            locked.total = locked.done
+            locked.phase = transfer.PHASE_SAVING
+            locked.done = locked.total = progress.total
             locked.result = {
                 "site": {"id": site.pk, "name": site.name, "slug": site.slug},
                 "counts": result.counts,
