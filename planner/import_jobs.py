@@ -253,7 +253,8 @@ def fail_after_retries(*, job_id: int) -> None:
 
 def import_jobs_for(user):
     """Jobs ``user`` may see: a superuser every job, anyone else the jobs they created. Without the document."""
-    jobs = ImportJob.objects.defer("document").select_related("created_by", "site")
+    # No join to the site: ``result`` names it, and on SQLite a running import holds the site table's lock.
+    jobs = ImportJob.objects.defer("document").select_related("created_by")
     if getattr(user, "is_superuser", False):
         return jobs
     return jobs.filter(created_by_id=getattr(user, "pk", None) or 0)

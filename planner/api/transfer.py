@@ -74,7 +74,7 @@ class ImportedSiteSerializer(serializers.Serializer):
 
 
 class ImportResultSerializer(serializers.Serializer):
-    site = ImportedSiteSerializer(allow_null=True, help_text="Null if the site has been deleted since.")
+    site = ImportedSiteSerializer(allow_null=True, help_text="As imported; null if the site has been deleted since.")
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="Objects created, by kind.")
     created_node_models = serializers.ListField(child=serializers.CharField(), help_text="Slugs of new models.")
     as_is = serializers.BooleanField()
@@ -130,18 +130,16 @@ class ImportJobSerializer(serializers.ModelSerializer):
     def get_result(self, job) -> dict | None:
         if job.status != ImportJob.Status.SUCCEEDED:
             return None
-        site = job.site
+        site = (job.result or {}).get("site") if job.site_id is not None else None
         request = self.context.get("request")
         return {
             **job.result,
             "site": None
             if site is None
             else {
-                "id": site.pk,
-                "name": site.name,
-                "slug": site.slug,
-                "url": reverse("site-detail", kwargs={"pk": site.pk}, request=request),
-                "page": reverse("site-dashboard", kwargs={"pk": site.pk}, request=request),
+                **site,
+                "url": reverse("site-detail", kwargs={"pk": job.site_id}, request=request),
+                "page": reverse("site-dashboard", kwargs={"pk": job.site_id}, request=request),
             },
         }
 

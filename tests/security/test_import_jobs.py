@@ -136,10 +136,10 @@ def test_job_endpoints_answer_in_a_constant_number_of_queries(api, facilities_us
     ]
     import_jobs.import_job_run(job_id=jobs[0].pk)
     api.get("/api/v1/import-jobs/")  # warm: the token user's roles are cached per request anyway
-    # Token + user, roles, the job (with its creator and site joined).
+    # Token + user, roles, the job (with its creator joined).
     with django_assert_num_queries(3):
         assert api.get(f"/api/v1/import-jobs/{jobs[0].pk}/").status_code == 200
-    # Token + user, roles, count, one page (creator and site joined), whatever the number of jobs.
+    # Token + user, roles, count, one page (creator joined), whatever the number of jobs.
     with django_assert_num_queries(4):
         assert len(api.get("/api/v1/import-jobs/").data["results"]) == 3
     for i in range(3, 6):
@@ -167,7 +167,7 @@ def test_import_page_uploads_and_the_job_page_shows_the_result(
         response = client.post("/sites/import/", {"document": upload, "name": "Web copy", "slug": "web-copy"})
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
-    # Session, user, roles, the job (with its creator and site joined).
+    # Session, user, roles, the job (with its creator joined).
     with django_assert_num_queries(4):
         page = client.get(f"/imports/{job.pk}/")
     site = Site.objects.get(slug="web-copy")
