@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from racks.models import Site
@@ -34,3 +35,51 @@ class CapacityReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.day}"
+
+
+class ImportJob(models.Model):
+    """A site import run in the background (``POST /api/v1/sites/import/``), from queued to its result.
+
+    ``document`` keeps the uploaded export document (zlib-compressed JSON, checked against ``document_sha256``)
+    so a retried task re-runs exactly what was uploaded; it is never served back. Progress (``done`` of
+    ``total`` in ``phase``) is written while the import runs from outside the import's own transaction
+    (:mod:`planner.import_jobs`); ``result`` and ``errors`` are set once, when the job finishes.
+    """
+
+    class Kind(models.TextChoices):
+        SITE = "site", "Site import"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SITE)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started the job (retries count).")
+    options = models.JSONField(default=dict, blank=True, help_text="Import options: name, slug, as_is.")
+    document = models.BinaryField(editable=False, help_text="The uploaded document, zlib-compressed JSON.")
+    document_sha256 = models.CharField(max_length=64, editable=False)
+    document_bytes = models.PositiveBigIntegerField(default=0, help_text="Size of the uploaded document (bytes).")
+    phase = models.CharField(max_length=40, blank=True, default="")
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs")
+    result = models.JSONField(default=dict, blank=True, help_text="On success: site, counts, created node models.")
+    errors = models.JSONField(
+        default=dict, blank=True, help_text="On failure: detail, path and errors, as the synchronous import gave them."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="planner_importjob_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} ({self.status})"

@@ -279,6 +279,9 @@ PLANNER_BUDGET_CACHE_SITES = int(os.environ.get("PLANNER_BUDGET_CACHE_SITES", "6
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))
 
+# Largest site export document an import accepts (API and browser), in bytes.
+SITE_IMPORT_MAX_BYTES = int(os.environ.get("SITE_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2 * 1024 * 1024)))
 
 LOGGING = {

@@ -194,3 +194,39 @@ def _queue_sites(site_ids: list[int], day_iso: str, *, queue: str | None) -> dic
         day_iso, len(queued), len(failed), attempt,
     )  # fmt: skip
     return {"day": day_iso, "queued": queued, "failed": failed}
+
+
+# --- Site import jobs ---------------------------------------------------------------------------------------
+
+IMPORT_MAX_RETRIES = 5
+
+
+@shared_task(
+    bind=True,
+    name="planner.tasks.site_import_job",
+    autoretry_for=RETRY_ON,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=IMPORT_MAX_RETRIES,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def site_import_job(self, job_id: int) -> dict | None:
+    """Run one site import job (``planner.import_jobs.import_job_run``); a rerun of a finished job does nothing.
+
+    Late ack with reject-on-worker-lost: a worker lost mid-import leaves the message to be delivered again,
+    and the import's transaction died with the worker, so the rerun starts from nothing.
+    """
+    from planner import import_jobs
+
+    try:
+        job = import_jobs.import_job_run(job_id=int(job_id))
+    except RETRY_ON:
+        if self.request.retries >= IMPORT_MAX_RETRIES:
+            import_jobs.fail_after_retries(job_id=int(job_id))
+        raise
+    if job is None:
+        logger.warning("site import job %s no longer exists, skipped", job_id)
+        return None
+    return {"job": job.pk, "status": job.status, "site": job.site_id}

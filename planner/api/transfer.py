@@ -3,25 +3,33 @@
 The document is the one :func:`planner.transfer.export_site` writes; importing it creates a new site (give
 ``?name=&slug=`` to import next to the original). Reading roles may export; importing needs facilities.
 ``?as_is=true`` places the nodes without the placement rules and is for superusers only.
+
+An import is a background job (a 2,500-rack site takes longer than a request may): ``POST sites/import/``
+answers 202 with the job and its URL, ``GET import-jobs/{id}/`` reports its progress and then the result or
+the errors (the same ``detail``/``path``/``errors`` the import always gave). What can be refused before
+queueing is refused at once: a body that is not JSON or not an object (400), or too large (413).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from planner import transfer
+from planner import import_jobs, transfer
 from planner.api.fields import CleanCharField
+from planner.api.permissions import can_read, can_write
+from planner.models import ImportJob
 from racks.models import Site
 
-# A site document is larger than an ordinary request: allow 20 MB (the parsers answer 413 past it).
-IMPORT_MAX_BYTES = int(getattr(settings, "SITE_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+# A site document is larger than an ordinary request (the parsers answer 413 past it).
+IMPORT_MAX_BYTES = import_jobs.MAX_DOCUMENT_BYTES
 
 
 class SiteExportView(APIView):
@@ -44,11 +52,130 @@ class ImportQuery(serializers.Serializer):
     )
 
 
+class ImportOptionsSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_null=True, help_text="Name of the new site (null: the document's).")
+    slug = serializers.CharField(allow_null=True, help_text="Slug of the new site (null: the document's).")
+    as_is = serializers.BooleanField(help_text="Nodes placed without the placement rules.")
+
+
+class ImportProgressSerializer(serializers.Serializer):
+    phase = serializers.CharField(help_text="checking, racks, nodes or saving (empty while queued).")
+    done = serializers.IntegerField(help_text="Work units done: racks, then nodes, then the final write.")
+    total = serializers.IntegerField(help_text="Work units in all (0 until the job has started).")
+    percent = serializers.FloatField(help_text="done / total x 100, one decimal; 0 while total is 0.")
+
+
+class ImportedSiteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    url = serializers.CharField(help_text="The site in the API.")
+    page = serializers.CharField(help_text="The site's page in the browser.")
+
+
+class ImportResultSerializer(serializers.Serializer):
+    site = ImportedSiteSerializer(allow_null=True, help_text="As imported; null if the site has been deleted since.")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Objects created, by kind.")
+    created_node_models = serializers.ListField(child=serializers.CharField(), help_text="Slugs of new models.")
+    as_is = serializers.BooleanField()
+
+
+class ImportErrorsSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    path = serializers.CharField(help_text='The bad record, e.g. "rooms[0].rows[1].racks[2].pdus[0]"; "$": the whole.')
+    errors = serializers.JSONField(help_text="Field -> messages, as the CRUD API gives them.")
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    """A site import job: its state, progress, and its result (succeeded) or errors (failed)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="importjob-detail")
+    created_by = serializers.SerializerMethodField()
+    options = ImportOptionsSerializer(read_only=True)
+    progress = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "status",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "attempts",
+            "options",
+            "document_bytes",
+            "progress",
+            "result",
+            "errors",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_created_by(self, job) -> str | None:
+        return job.created_by.get_username() if job.created_by else None
+
+    @extend_schema_field(ImportProgressSerializer)
+    def get_progress(self, job) -> dict:
+        progress = import_jobs.job_progress(job)
+        total = progress["total"]
+        return {**progress, "percent": round(100 * progress["done"] / total, 1) if total else 0.0}
+
+    @extend_schema_field(ImportResultSerializer(allow_null=True))
+    def get_result(self, job) -> dict | None:
+        if job.status != ImportJob.Status.SUCCEEDED:
+            return None
+        site = (job.result or {}).get("site") if job.site_id is not None else None
+        request = self.context.get("request")
+        return {
+            **job.result,
+            "site": None
+            if site is None
+            else {
+                **site,
+                "url": reverse("site-detail", kwargs={"pk": job.site_id}, request=request),
+                "page": reverse("site-dashboard", kwargs={"pk": job.site_id}, request=request),
+            },
+        }
+
+    @extend_schema_field(ImportErrorsSerializer(allow_null=True))
+    def get_errors(self, job) -> dict | None:
+        return job.errors if job.status == ImportJob.Status.FAILED else None
+
+
+class ImportQueuedSerializer(serializers.Serializer):
+    job = ImportJobSerializer()
+
+
+class CanImport(BasePermission):
+    """Import jobs are read and written by those who may import: facilities and superusers."""
+
+    message = "Only facilities users may import sites or see import jobs."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method == "OPTIONS":  # the endpoint's description, as for every API view: a reader's
+            return can_read(request.user)
+        return can_write(request.user)
+
+
+ERRORS_401_403 = {
+    401: OpenApiResponse(description="Not authenticated."),
+    403: OpenApiResponse(description="Your role may not import (facilities, or a superuser for as_is)."),
+}
+
+
 class SiteImportView(APIView):
-    """Create a site from an export document, all or nothing. Every record is validated like the CRUD API and
-    every node is placed through the placement rules; a bad record answers 400 with its ``path``."""
+    """Queue a site import from an export document: 202 with the job, whose URL reports progress and then the
+    result or the errors. The import itself is all or nothing, every record validated like the CRUD API and
+    every node placed through the placement rules. Without a broker the job runs before this answers."""
 
     max_body_bytes = IMPORT_MAX_BYTES
+    permission_classes = [CanImport]
 
     @extend_schema(
         parameters=[
@@ -58,8 +185,10 @@ class SiteImportView(APIView):
         ],
         request=OpenApiTypes.OBJECT,
         responses={
-            201: OpenApiTypes.OBJECT,
-            400: OpenApiResponse(description="An invalid record: detail, path, errors. Nothing was written."),
+            202: OpenApiResponse(ImportQueuedSerializer, description="Queued; Location: the job's URL."),
+            400: OpenApiResponse(description="Not JSON, not a JSON object, or bad query parameters."),
+            **ERRORS_401_403,
+            413: OpenApiResponse(description="The document is larger than SITE_IMPORT_MAX_BYTES."),
         },
     )
     def post(self, request):
@@ -68,19 +197,42 @@ class SiteImportView(APIView):
         options = query.validated_data
         if options["as_is"] and not request.user.is_superuser:
             raise PermissionDenied("Only superusers may import nodes as they are (as_is).")
-        try:
-            result = transfer.import_site(
-                request.data, name=options.get("name"), slug=options.get("slug"), as_is=options["as_is"]
-            )
-        except transfer.ImportFailed as exc:
-            return Response(exc.payload, status=status.HTTP_400_BAD_REQUEST)
-        site = result.site
-        return Response(
-            {
-                "site": {"id": site.pk, "name": site.name, "slug": site.slug},
-                "counts": result.counts,
-                "created_node_models": result.created_models,
-                "as_is": options["as_is"],
-            },
-            status=status.HTTP_201_CREATED,
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["The body must be a site export document (a JSON object)."]})
+        job = import_jobs.import_job_create(
+            document=request.data,
+            user=request.user,
+            name=options.get("name"),
+            slug=options.get("slug"),
+            as_is=options["as_is"],
         )
+        job = import_jobs.import_jobs_for(request.user).get(pk=job.pk)  # finished already when run in-process
+        data = ImportJobSerializer(job, context={"request": request}).data
+        return Response({"job": data}, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+
+class ImportJobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Site import jobs, newest first: yours (a superuser sees everyone's). Filter with ``?status=``."""
+
+    serializer_class = ImportJobSerializer
+    permission_classes = [CanImport]
+    queryset = ImportJob.objects.none()
+    filterset_fields = ["status", "kind"]
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        return import_jobs.import_jobs_for(self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(responses={200: ImportJobSerializer(many=True), **ERRORS_401_403})
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={
+            200: ImportJobSerializer,
+            **ERRORS_401_403,
+            404: OpenApiResponse(description="No such job, or not yours."),
+        }
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)

@@ -17,6 +17,7 @@ router.register("cooling-loops", views.CoolingLoopViewSet)
 router.register("node-models", views.NodeModelViewSet)
 router.register("nodes", views.NodeViewSet)
 router.register("reports", reports.ReportViewSet)
+router.register("import-jobs", transfer.ImportJobViewSet, basename="importjob")
 
 urlpatterns = [
     path("placements/check/", questions.PlacementCheckView.as_view(), name="placement-check"),

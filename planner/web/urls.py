@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.web import crud, placement, views
+from planner.web import crud, imports, placement, views
 
 KIND = "<slug:kind_key>"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("rooms/<int:pk>/", views.room_detail, name="room-detail"),
     path("racks/<int:pk>/", views.rack_detail, name="rack-detail"),
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("sites/import/", imports.site_import, name="site-import-page"),
+    path("imports/<int:pk>/", imports.import_job_page, name="import-job-page"),
     path("place/", placement.place, name="place"),
     path("place/check/", placement.place_check, name="place-check"),
     path("feasibility/", placement.feasibility, name="feasibility"),

@@ -21,18 +21,20 @@ savepoint that is rolled back, so one world serves all the requests of a test.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from planner import reports, transfer
+from planner import import_jobs, reports, transfer
 from planner.web.crud import KINDS
 from planner.web.forms import KIND_FORMS
 from racks.models import NodeModel
@@ -115,6 +117,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     # as_is=true places the nodes without the placement rules: superusers only.
     "api/v1/sites/import/": Endpoint({"POST": WRITE, "POST:as_is": SUPERUSER}),
     "api/v1/sites/<int:pk>/export/": Endpoint({"GET": READ}, "site"),
+    # Import jobs: like the import itself, facilities and superusers (each sees their own; a superuser all).
+    "api/v1/import-jobs/": Endpoint({"GET": WRITE}),
+    f"api/v1/import-jobs/{DRF_PK}/": Endpoint({"GET": WRITE}, "import_job"),
     **_router_endpoints(),
     "api/v1/": Endpoint({"GET": READ}),
     # The schema maps every endpoint and field: like the API itself, it needs a role.
@@ -139,6 +144,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "catalogue/": Endpoint({"GET": READ}),
     "place/": Endpoint({"GET": QUESTION, "POST": WRITE}),  # POST records the nodes
     "place/check/": Endpoint({"GET": QUESTION}),
+    "sites/import/": Endpoint({"GET": WRITE, "POST": WRITE}),  # POST queues an import job
+    "imports/<int:pk>/": Endpoint({"GET": WRITE}, "import_job"),
     "feasibility/": Endpoint({"GET": QUESTION, "POST": WRITE}),  # POST reserves the placements
     "nodes/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "nodes/<int:pk>/delete/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
@@ -296,6 +303,10 @@ def build_world(users: dict[str, User]) -> dict:
         "node_model": spare_model,  # used by no node, so deleting it is allowed
         "node": node,
         "report": report,
+        # Created by the facilities user: the job page and URL are theirs (and every superuser's).
+        "import_job": import_jobs.import_job_create(
+            document=transfer.export_site(site), user=users["facilities"], name="Perm job", slug="perm-job"
+        ),
     }
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
     return {"objects": objects, "users": users, "tokens": tokens}
@@ -398,6 +409,9 @@ def request_body(world: dict, case: Case):
         return body
     if route == "api/v1/sites/import/":
         return transfer.export_site(o["site"])
+    if route == "sites/import/":
+        document = json.dumps(transfer.export_site(o["site"])).encode()
+        return {"document": SimpleUploadedFile("site.json", document), "name": "Perm web", "slug": "perm-web"}
     if route == "place/":
         return {"rack": o["rack"].pk, "model": "cpu-2u", "quantity": 1, "status": "planned"}
     if route == "nodes/<int:pk>/edit/":
