@@ -32,9 +32,9 @@ def positive(field: str) -> models.CheckConstraint:
 # Every reference between objects stays inside one site (and, for a cooling loop with a room, one room): a
 # power source's parent and the PDUs and sources it feeds, a PDU's source, a loop's room and racks. Each model
 # checks the references that touch it in ``scope_errors()`` with a fixed number of queries. ``clean()`` calls it
-# (admin, forms, and the API serializers through ``full_clean``-free ``clean()``), and a ``pre_save`` guard calls
-# it again at write time, after locking the sites involved, so no path (import, shell, a racing request) writes
-# a reference across sites.
+# (the admin and the forms through ``full_clean()``, the API serializers through ``model_clean``), and a
+# ``pre_save`` guard calls it again at write time, after locking the sites involved, so no path (import, shell,
+# a racing request) writes a reference across sites. Loop-rack links are guarded in ``cooling.models``.
 #
 # Why the lock makes the check safe under READ COMMITTED: two writes that could together create a cross-site
 # reference (moving a UPS to site Y while a PDU of site X is pointed at it; moving a rack while its PDU is

@@ -79,11 +79,21 @@ class RoomSerializer(PlannerModelSerializer):
             "floor_load_method",
         ]
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model_clean(self, attrs)  # not moved to another site while its old site refers to its racks or loops
+        return attrs
+
 
 class RowSerializer(PlannerModelSerializer):
     class Meta:
         model = Row
         fields = ["id", "room", "name", "aisle_width_mm", "containment", "air_kw_per_rack_limit"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model_clean(self, attrs)  # not moved while the old site or room refers to its racks
+        return attrs
 
 
 class RackSerializer(PlannerModelSerializer):
@@ -103,7 +113,7 @@ class RackSerializer(PlannerModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        model_clean(self, attrs)
+        model_clean(self, attrs)  # not moved while the old site or room refers to it
         if self.instance is not None and "u_height" in attrs:
             top = max(
                 (n.u_position + n.model.u_height - 1 for n in self.instance.nodes.select_related("model")), default=0
