@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.signals import m2m_changed, pre_save
 from simple_history.models import HistoricalRecords
 
-from racks.models import Rack, Room, Site, non_negative, positive
+from racks.models import (
+    MAX_NAMED,
+    Rack,
+    Room,
+    Site,
+    _guard,
+    _listing,
+    _out_of_scope,
+    _raise,
+    lock_sites,
+    non_negative,
+    positive,
+)
 
 
 class CoolingLoop(models.Model):
@@ -67,5 +81,94 @@ class CoolingLoop(models.Model):
             non_negative("max_flow_lpm"),
         ]
 
+    # The racks a form or serializer is about to give the loop (ids), when it replaces them: ``clean()`` and the
+    # write-time guard then check those instead of the stored ones. Not a field; cleared once the loop is saved.
+    pending_rack_ids: list[int] | None = None
+
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        _raise(self.scope_errors())
+
+    def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
+        """The loop's room is of its site; its racks (``pending_rack_ids``, else the stored ones) are in its room,
+        or its site when it has no room. So changing the site or room while it lists racks outside the new scope
+        is refused. Three queries at most (four locked)."""
+        if self.site_id is None:
+            return {}
+        if lock:
+            condition = Q(pk=self.site_id) | Q(rooms__id=self.room_id)
+            if self.pk is not None:
+                condition |= Q(cooling_loops__id=self.pk)
+            lock_sites(condition)
+        errors: dict[str, list[str]] = {}
+        site = Site.objects.filter(pk=self.site_id).values_list("name", flat=True).first()
+        room = None
+        if self.room_id is not None:
+            room = Room.objects.filter(pk=self.room_id).values_list("name", "site_id", "site__name").first()
+            if room is not None and room[1] != self.site_id:
+                errors["room"] = [
+                    f'Room "{room[0]}" is in site "{room[2]}", not in the loop\'s site "{site}": a loop cools a room '
+                    "of its own site."
+                ]
+        if self.pending_rack_ids is not None:
+            racks = Rack.objects.filter(pk__in=self.pending_rack_ids)
+        elif self.pk is not None:
+            racks = Rack.objects.filter(cooling_loops=self.pk)
+        else:
+            racks = Rack.objects.none()
+        scope = Q(row__room_id=self.room_id) if self.room_id is not None else Q(row__room__site_id=self.site_id)
+        outside = [
+            f'rack "{rack}" (room "{rack_room}", site "{rack_site}")'
+            for rack, rack_room, rack_site in racks.exclude(scope)
+            .values_list("name", "row__room__name", "row__room__site__name")
+            .order_by("name")[: MAX_NAMED + 1]
+        ]
+        if outside:
+            where = f'room "{room[0]}" of site "{site}"' if room is not None else f'site "{site}"'
+            errors["racks"] = [
+                f'Cooling loop "{self}" can serve only racks of its {where}, not {_listing(outside)}. '
+                "Remove those racks from the loop first, or choose them from its own room or site."
+            ]
+        return errors
+
+
+def _guard_links(sender, instance, action, reverse, pk_set, **kwargs):
+    """A rack linked to a loop (either side: ``loop.racks.add``, ``rack.cooling_loops.add``) is in the loop's room,
+    or its site when it has none. Checked with the sites locked, before the link is written; one query."""
+    if action != "pre_add" or not pk_set:
+        return
+    if reverse:  # instance is a rack, pk_set the loops
+        lock_sites(Q(rooms__rows__racks__id=instance.pk) | Q(cooling_loops__id__in=pk_set))
+        place = Rack.objects.filter(pk=instance.pk).values_list("row__room_id", "row__room__site_id").first()
+        if place is None:
+            return
+        room_id, site_id = place
+        wrong = [
+            f'cooling loop "{loop}" (site "{loop_site}"' + (f', room "{loop_room}")' if loop_room else ")")
+            for loop, loop_site, loop_room in CoolingLoop.objects.filter(pk__in=pk_set)
+            .filter(_out_of_scope(site_id, room_id))
+            .values_list("name", "site__name", "room__name")
+            .order_by("name")[: MAX_NAMED + 1]
+        ]
+        if wrong:
+            raise ValidationError(
+                {"cooling_loops": [f'Rack "{instance}" cannot be served by {_listing(wrong)}: not its room or site.']}
+            )
+        return
+    lock_sites(Q(pk=instance.site_id) | Q(rooms__rows__racks__id__in=pk_set))
+    linked = CoolingLoop(pk=instance.pk, site_id=instance.site_id, room_id=instance.room_id, name=instance.name)
+    linked.pending_rack_ids = sorted(pk_set)
+    _raise({key: value for key, value in linked.scope_errors().items() if key == "racks"})
+
+
+def _guard_loop(sender, instance, raw=False, **kwargs):
+    try:
+        _guard(sender, instance, raw=raw, **kwargs)
+    finally:
+        instance.pending_rack_ids = None  # used once: the racks are linked right after the save
+
+
+pre_save.connect(_guard_loop, sender=CoolingLoop, dispatch_uid="scope_guard_CoolingLoop")
+m2m_changed.connect(_guard_links, sender=CoolingLoop.racks.through, dispatch_uid="scope_guard_loop_racks")

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import uuid
 
+from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
+from django.db.models.signals import pre_save
 from simple_history.models import HistoricalRecords
 
 NON_NEGATIVE = [MinValueValidator(0.0)]
@@ -22,6 +25,89 @@ def non_negative(field: str) -> models.CheckConstraint:
 
 def positive(field: str) -> models.CheckConstraint:
     return models.CheckConstraint(condition=Q(**{f"{field}__gt": 0}), name=f"%(app_label)s_%(class)s_{field}_gt_0")
+
+
+# --- cross-site and cross-room invariants -----------------------------------------------------------------
+#
+# Every reference between objects stays inside one site (and, for a cooling loop with a room, one room): a
+# power source's parent and the PDUs and sources it feeds, a PDU's source, a loop's room and racks. Each model
+# checks the references that touch it in ``scope_errors()`` with a fixed number of queries. ``clean()`` calls it
+# (the admin and the forms through ``full_clean()``, the API serializers through ``model_clean``), and a
+# ``pre_save`` guard calls it again at write time, after locking the sites involved, so no path (import, shell,
+# a racing request) writes a reference across sites. Loop-rack links are guarded in ``cooling.models``.
+#
+# Why the lock makes the check safe under READ COMMITTED: two writes that could together create a cross-site
+# reference (moving a UPS to site Y while a PDU of site X is pointed at it; moving a rack while its PDU is
+# re-pointed) both lock the site the reference lives in *now* (each locks its object's stored site and its
+# requested one, and the sites of what it points at). The second writer waits for the first to commit, and its
+# check, a new statement after the lock, sees the first one's committed rows.
+
+MAX_NAMED = 5  # conflicts named in one message; the rest are counted
+
+
+def lock_sites(condition: Q) -> None:
+    """Lock the sites matching ``condition`` (``SELECT ... FOR UPDATE``, in id order, one query), the order every
+    writer locks in (``planner.services``, ``planner.budget_tokens``). Outside a transaction a lock would end with
+    its own statement, so nothing is locked there."""
+    if connection.in_atomic_block:
+        inner = Site.objects.filter(condition).values("pk")
+        list(Site.objects.select_for_update().filter(pk__in=inner).order_by("pk").values_list("pk", flat=True))
+
+
+def _any(*conditions: Q | None) -> Q:
+    out = Q(pk__in=[])
+    for condition in conditions:
+        if condition is not None:
+            out |= condition
+    return out
+
+
+def _listing(items: list[str]) -> str:
+    """Up to MAX_NAMED items joined, then how many more (the caller fetched MAX_NAMED + 1 at most)."""
+    shown = "; ".join(items[:MAX_NAMED])
+    return shown + ("; and more" if len(items) > MAX_NAMED else "")
+
+
+def _cooling_loop():
+    return apps.get_model("cooling", "CoolingLoop")
+
+
+def _out_of_scope(site_id: int, room_id: int | None) -> Q:
+    """Cooling loops whose scope does not include a rack in ``site_id`` / ``room_id``: another site, or a room
+    of their own that is not the rack's."""
+    return ~Q(site_id=site_id) | (Q(room__isnull=False) & ~Q(room_id=room_id))
+
+
+def _moved_rack_conflicts(pdus, loops, site_id: int, room_id: int | None) -> list[str]:
+    """Names what of the old place still refers to racks that move to ``site_id`` / ``room_id``: PDUs fed by a
+    power source of another site, cooling loops whose site or room no longer includes the racks."""
+    conflicts = [
+        f'PDU "{pdu}" of rack "{rack}" is fed by power source "{src}" of site "{src_site}"'
+        for pdu, rack, src, src_site in pdus.filter(source__isnull=False)
+        .exclude(source__site_id=site_id)
+        .values_list("name", "rack__name", "source__name", "source__site__name")
+        .order_by("rack__name", "name")[: MAX_NAMED + 1]
+    ]
+    conflicts += [
+        f'cooling loop "{loop}" of site "{loop_site}"' + (f', room "{loop_room}"' if loop_room else "") + " serves it"
+        for loop, loop_site, loop_room in loops.filter(_out_of_scope(site_id, room_id))
+        .values_list("name", "site__name", "room__name")
+        .distinct()
+        .order_by("name")[: MAX_NAMED + 1]
+    ]
+    return conflicts
+
+
+def _raise(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _guard(sender, instance, raw=False, **kwargs):
+    """Write-time guard: the same check as ``clean()``, with the sites locked (see above)."""
+    if raw:  # loaddata writes fixtures as they are
+        return
+    _raise(instance.scope_errors(lock=True))
 
 
 class Site(models.Model):
@@ -103,6 +189,29 @@ class Room(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        _raise(self.scope_errors())
+
+    def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
+        """A room moved to another site: refused while its racks' PDUs are fed by sources of another site or
+        cooling loops of another site serve its racks or the room itself. At most two queries (three locked)."""
+        if self.pk is None or self.site_id is None:
+            return {}
+        if lock:
+            lock_sites(Q(pk=self.site_id) | Q(rooms__id=self.pk))
+        # The room's own loops (room = this room) and those listing its racks must be of its new site.
+        loops = _cooling_loop().objects.filter(Q(racks__row__room_id=self.pk) | Q(room_id=self.pk))
+        conflicts = _moved_rack_conflicts(Pdu.objects.filter(rack__row__room_id=self.pk), loops, self.site_id, self.pk)
+        if not conflicts:
+            return {}
+        site = Site.objects.filter(pk=self.site_id).values_list("name", flat=True).first()
+        return {
+            "site": [
+                f'Room "{self}" cannot move to site "{site}" while something of its old site refers to it: '
+                f"{_listing(conflicts)}. Re-point or clear those first."
+            ]
+        }
+
 
 class Row(models.Model):
     class Containment(models.TextChoices):
@@ -133,6 +242,36 @@ class Row(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        _raise(self.scope_errors())
+
+    def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
+        """A row moved to a room of another site (or another room): refused while its racks' PDUs are fed by
+        sources of another site or cooling loops outside the new room or site serve its racks. Three queries
+        at most (four locked)."""
+        if self.pk is None or self.room_id is None:
+            return {}
+        if lock:
+            lock_sites(Q(rooms__id=self.room_id) | Q(rooms__rows__id=self.pk))
+        target = Room.objects.filter(pk=self.room_id).values_list("site_id", "site__name", "name").first()
+        if target is None:
+            return {}
+        site_id, site, room = target
+        conflicts = _moved_rack_conflicts(
+            Pdu.objects.filter(rack__row_id=self.pk),
+            _cooling_loop().objects.filter(racks__row_id=self.pk),
+            site_id,
+            self.room_id,
+        )
+        if not conflicts:
+            return {}
+        return {
+            "room": [
+                f'Row "{self}" cannot move to room "{room}" of site "{site}" while something of its old place refers '
+                f"to its racks: {_listing(conflicts)}. Re-point or clear those first."
+            ]
+        }
+
 
 class Rack(models.Model):
     row = models.ForeignKey(Row, on_delete=models.CASCADE, related_name="racks")
@@ -161,6 +300,37 @@ class Rack(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        _raise(self.scope_errors())
+
+    def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
+        """A rack moved to a row of another site (or another room): refused while its PDUs are fed by sources
+        of another site or cooling loops outside the new room or site list it. Three queries at most (four
+        locked)."""
+        if self.pk is None or self.row_id is None:
+            return {}
+        if lock:
+            lock_sites(Q(rooms__rows__id=self.row_id) | Q(rooms__rows__racks__id=self.pk))
+        target = (
+            Row.objects.filter(pk=self.row_id)
+            .values_list("room_id", "room__site_id", "room__site__name", "room__name", "name")
+            .first()
+        )
+        if target is None:
+            return {}
+        room_id, site_id, site, room, row = target
+        conflicts = _moved_rack_conflicts(
+            Pdu.objects.filter(rack_id=self.pk), _cooling_loop().objects.filter(racks=self.pk), site_id, room_id
+        )
+        if not conflicts:
+            return {}
+        return {
+            "row": [
+                f'Rack "{self}" cannot move to row "{row}" (room "{room}", site "{site}") while something of its old '
+                f"place refers to it: {_listing(conflicts)}. Re-point or clear those first."
+            ]
+        }
+
 
 class PowerSource(models.Model):
     class Kind(models.TextChoices):
@@ -187,6 +357,64 @@ class PowerSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        _raise(self.scope_errors())
+
+    def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
+        """The source's parent is of the source's site and not below the source; what the source feeds (PDUs
+        of racks, other sources) is of its site, so changing its site while it feeds anything there is
+        refused. Five queries at most (seven locked), whatever the number of PDUs or sources."""
+        if self.site_id is None:
+            return {}
+        if lock:
+            lock_sites(
+                _any(
+                    Q(pk=self.site_id),
+                    Q(power_sources__id=self.pk) if self.pk is not None else None,
+                    Q(power_sources__id=self.parent_id) if self.parent_id is not None else None,
+                )
+            )
+        errors: dict[str, list[str]] = {}
+        site = Site.objects.filter(pk=self.site_id).values_list("name", flat=True).first()
+        if self.parent_id is not None:
+            parent = PowerSource.objects.filter(pk=self.parent_id).values_list("name", "site_id", "site__name").first()
+            if parent is not None and parent[1] != self.site_id:
+                errors["parent"] = [
+                    f'Parent "{parent[0]}" is a power source of site "{parent[2]}", not of site "{site}": a source '
+                    "is fed only from its own site."
+                ]
+            elif parent is not None and self.pk is not None:
+                # Walk up from the parent through the site's chain (one query): reaching this source is a loop.
+                up = dict(PowerSource.objects.filter(site_id=self.site_id).values_list("pk", "parent_id"))
+                node, seen = self.parent_id, set()
+                while node is not None and node not in seen:
+                    if node == self.pk:
+                        errors["parent"] = [f'Parent "{parent[0]}" is fed from "{self}": the chain would be a loop.']
+                        break
+                    seen.add(node)
+                    node = up.get(node)
+        if self.pk is not None:
+            conflicts = [
+                f'PDU "{pdu}" of rack "{rack}" (site "{pdu_site}")'
+                for pdu, rack, pdu_site in Pdu.objects.filter(source_id=self.pk)
+                .exclude(rack__row__room__site_id=self.site_id)
+                .values_list("name", "rack__name", "rack__row__room__site__name")
+                .order_by("rack__name", "name")[: MAX_NAMED + 1]
+            ]
+            conflicts += [
+                f'power source "{child}" (site "{child_site}")'
+                for child, child_site in PowerSource.objects.filter(parent_id=self.pk)
+                .exclude(site_id=self.site_id)
+                .values_list("name", "site__name")
+                .order_by("name")[: MAX_NAMED + 1]
+            ]
+            if conflicts:
+                errors["site"] = [
+                    f'Power source "{self}" cannot belong to site "{site}" while it feeds another site\'s '
+                    f"{_listing(conflicts)}. Re-point or clear those first."
+                ]
+        return errors
 
 
 class Pdu(models.Model):
@@ -228,6 +456,33 @@ class Pdu(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        _raise(self.scope_errors())
+
+    def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
+        """A PDU's source is a power source of its rack's site. Two queries at most (three locked)."""
+        if self.source_id is None or self.rack_id is None:
+            return {}
+        if lock:
+            lock_sites(
+                _any(
+                    Q(rooms__rows__racks__id=self.rack_id),
+                    Q(power_sources__id=self.source_id),
+                    Q(rooms__rows__racks__pdus__id=self.pk) if self.pk is not None else None,
+                )
+            )
+        rack = Rack.objects.filter(pk=self.rack_id).values_list("name", "row__room__site_id", "row__room__site__name")
+        source = PowerSource.objects.filter(pk=self.source_id).values_list("name", "site_id", "site__name")
+        rack, source = rack.first(), source.first()
+        if rack is None or source is None or rack[1] == source[1]:
+            return {}
+        return {
+            "source": [
+                f'Power source "{source[0]}" belongs to site "{source[2]}", but rack "{rack[0]}" is in site '
+                f'"{rack[2]}": a PDU is fed only from its rack\'s site.'
+            ]
+        }
 
 
 class NodeModel(models.Model):
@@ -307,3 +562,7 @@ class Node(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+for _model in (Room, Row, Rack, PowerSource, Pdu):
+    pre_save.connect(_guard, sender=_model, dispatch_uid=f"scope_guard_{_model.__name__}")

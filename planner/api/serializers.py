@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -73,6 +75,29 @@ class PlannerModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     }
 
 
+def model_clean(serializer, attrs: dict, *, prepare=None) -> None:
+    """Run the model's ``clean()`` (its cross-row invariants: one copy, shared with the admin, the forms and the
+    write-time guard) on the object as this request would save it; its errors become field errors (400).
+
+    ``prepare(obj)`` may set what ``clean()`` reads besides fields (a loop's ``pending_rack_ids``). Many-to-many
+    values are not assigned: a model's ``clean()`` cannot read them from the instance.
+    """
+    model = serializer.Meta.model
+    obj = copy.copy(serializer.instance) if serializer.instance is not None else model()
+    many = {f.name for f in model._meta.many_to_many}
+    for name, value in attrs.items():
+        if name not in many:
+            setattr(obj, name, value)
+    if prepare is not None:
+        prepare(obj)
+    try:
+        obj.clean()
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        ) from None
+
+
 class SiteSerializer(PlannerModelSerializer):
     class Meta:
         model = Site
@@ -102,11 +127,21 @@ class RoomSerializer(PlannerModelSerializer):
             "floor_load_method",
         ]
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model_clean(self, attrs)  # not moved to another site while its old site refers to its racks or loops
+        return attrs
+
 
 class RowSerializer(PlannerModelSerializer):
     class Meta:
         model = Row
         fields = ["id", "room", "name", "aisle_width_mm", "containment", "air_kw_per_rack_limit"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model_clean(self, attrs)  # not moved while the old site or room refers to its racks
+        return attrs
 
 
 class RackSerializer(PlannerModelSerializer):
@@ -126,6 +161,7 @@ class RackSerializer(PlannerModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
+        model_clean(self, attrs)  # not moved while the old site or room refers to it
         if self.instance is not None and "u_height" in attrs:
             top = max(
                 (n.u_position + n.model.u_height - 1 for n in self.instance.nodes.select_related("model")), default=0
@@ -144,19 +180,7 @@ class PowerSourceSerializer(PlannerModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        site = attrs.get("site", getattr(self.instance, "site", None))
-        parent = attrs.get("parent", getattr(self.instance, "parent", None))
-        if parent is not None:
-            if parent.site_id != site.id:
-                raise serializers.ValidationError({"parent": "The parent source must belong to the same site."})
-            # Walk up from the parent: reaching this source would close a loop.
-            seen = set()
-            node = parent
-            while node is not None and node.pk not in seen:
-                if self.instance is not None and node.pk == self.instance.pk:
-                    raise serializers.ValidationError({"parent": "This parent would make the power chain a loop."})
-                seen.add(node.pk)
-                node = node.parent
+        model_clean(self, attrs)  # parent of the same site, no loop, feeds only its own site
         return attrs
 
 
@@ -194,12 +218,7 @@ class PduSerializer(PlannerModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        rack = attrs.get("rack", getattr(self.instance, "rack", None))
-        source = attrs.get("source", getattr(self.instance, "source", None))
-        if source is not None and rack is not None:
-            site_id = Room.objects.filter(rows__racks=rack).values_list("site_id", flat=True).first()
-            if source.site_id != site_id:
-                raise serializers.ValidationError({"source": "The power source must belong to the rack's site."})
+        model_clean(self, attrs)  # the source is of the rack's site
         return attrs
 
 
@@ -236,23 +255,25 @@ class CoolingLoopSerializer(PlannerModelSerializer):
             return attrs[name] if name in attrs else getattr(self.instance, name, None)
 
         errors = {}
-        site, room, kind, fluid = current("site"), current("room"), current("kind"), current("fluid")
+        kind, fluid = current("kind"), current("fluid")
         units, redundant = current("units") or 1, current("redundant_units") or 0
         if redundant >= units:
             errors["redundant_units"] = f"Must be fewer than units ({units}): at least one unit has to carry load."
-        if room is not None and site is not None and room.site_id != site.id:
-            errors["room"] = "The room must belong to the loop's site."
         if kind in CoolingLoop.LIQUID_KINDS and fluid == CoolingLoop.Fluid.AIR:
             errors["fluid"] = "A liquid loop needs a liquid fluid (water or pg25)."
         if kind == CoolingLoop.Kind.CRAH and fluid not in (None, CoolingLoop.Fluid.AIR, CoolingLoop.Fluid.WATER):
             errors["fluid"] = "Room air handlers move air (chilled water coils count as water)."
-        racks = attrs.get("racks")
-        if racks and site is not None:
-            rack_ids = [r.pk for r in racks]
-            rows = Rack.objects.filter(pk__in=rack_ids).values_list("pk", "row__room__site_id", "row__room_id")
-            wrong = sorted(pk for pk, site_id, room_id in rows if site_id != site.id or (room and room_id != room.id))
-            if wrong:
-                errors["racks"] = f"Racks {wrong} are not in the loop's {'room' if room else 'site'}."
+        if errors:
+            raise serializers.ValidationError(errors)
+        # Room of the loop's site, racks in its room or site (the racks given here, else those it lists).
+        pending = [rack.pk for rack in attrs["racks"]] if "racks" in attrs else None
+        if pending is not None and self.instance is not None:
+            self.instance.pending_rack_ids = pending  # the write-time guard checks these, not the stored ones
+
+        def prepare(obj):
+            obj.pending_rack_ids = pending
+
+        model_clean(self, attrs, prepare=prepare)
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -159,6 +160,9 @@ def _save(request: HttpRequest, kind: Kind, form, *, created: bool) -> HttpRespo
             obj = form.save()
     except IntegrityError as exc:  # a concurrent write won the race for a unique name or position
         form.add_error(None, f"Refused by the database: {exc}")
+        return None
+    except ValidationError as exc:  # the write-time guard (racks.models) saw a concurrent change the form did not
+        form.add_error(None, exc.messages)
         return None
     messages.success(request, f"{'Created' if created else 'Saved'} {kind.label} {obj}.")
     return redirect(kind.after_save(obj))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.db import models as dj_models
 
+from cooling.forms import PendingRacksMixin
 from cooling.models import CoolingLoop
 from planner.api import serializers as api
 from planner.api.fields import CleanCharField
@@ -205,7 +206,7 @@ class PduForm(ApiValidatedForm):
             self.fields["source"].queryset = PowerSource.objects.filter(site=self.site)
 
 
-class CoolingLoopForm(ApiValidatedForm):
+class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
     serializer_class = api.CoolingLoopSerializer
 
     class Meta:

@@ -486,7 +486,8 @@ def test_audit_history_records_who_changed_what(api, proc_api, facilities_user):
 
 
 def test_a_power_source_in_use_cannot_be_deleted_alone(api):
-    pdu = f.PduFactory(source=f.PowerSourceFactory())
+    rack = f.RackFactory()
+    pdu = f.PduFactory(rack=rack, source=f.PowerSourceFactory(site=rack.row.room.site))
     response = api.delete(f"/api/v1/power-sources/{pdu.source_id}/")
     assert response.status_code == 409
     assert PowerSource.objects.filter(pk=pdu.source_id).exists()

@@ -92,8 +92,10 @@ WRITES = {
     "PDU added": lambda s: f.PduFactory(rack=s["racks"][5], side="A", source=s["ups"][1]),
     "source capacity changed": lambda s: _save(s["ups"][0], capacity_kw=1500),
     "source re-parented": lambda s: _save(s["ups"][1], parent=s["ups"][0]),
-    "rack moved to another room": lambda s: _save(s["racks"][2], row=s["rows"][1]),
-    "rack moved to another site": lambda s: _save(s["racks"][3], row=s["other"]["rows"][0]),
+    # A rack a loop of its room lists, or whose PDUs its site's UPS feeds, cannot move (tests/integrity): these
+    # move one no loop lists, and one whose PDUs are unwired, moved, then wired to the new site's UPS.
+    "rack moved to another room": lambda s: _save(s["racks"][4], row=s["rows"][1]),
+    "rack moved to another site": lambda s: _rewire(s["racks"][3], s["other"]["rows"][0], s["other"]["ups"][0]),
     "rack deleted with its nodes": lambda s: s["racks"][1].delete(),
     "row moved to another room": lambda s: _save(s["rows"][1], room=s["rooms"][0]),
     "row deleted": lambda s: s["rows"][1].delete(),
@@ -101,10 +103,10 @@ WRITES = {
     "loop linked to a rack": lambda s: s["cdu"].racks.add(s["racks"][4]),
     "loop unlinked from a rack": lambda s: s["cdu"].racks.remove(s["racks"][0]),
     "loop links cleared": lambda s: s["cdu"].racks.clear(),
-    "rack linked to a loop (reverse)": lambda s: s["racks"][5].cooling_loops.add(s["cdu"]),
+    "rack linked to a loop (reverse)": lambda s: s["racks"][6].cooling_loops.add(s["cdu"]),  # a rack of its room
     "loop becomes immersion": lambda s: _save(s["cdu"], kind="immersion"),
     "loop capacity changed": lambda s: _save(s["crah"], unit_capacity_kw=80),
-    "loop moved to the other room": lambda s: _save(s["cdu"], room=s["rooms"][1]),
+    "loop moved to the other room": lambda s: _save(s["crah"], room=s["rooms"][1]),  # the cdu lists racks here
     "loop deleted": lambda s: s["cdu"].delete(),
     "site utility changed (stale instance saved)": lambda s: _save(Site.objects.get(pk=s["site"].pk), country="FR"),
 }
@@ -114,6 +116,15 @@ def _save(obj, **fields):
     for name, value in fields.items():
         setattr(obj, name, value)
     obj.save()
+
+
+def _rewire(rack, row, source):
+    pdus = list(rack.pdus.all())
+    for pdu in pdus:
+        _save(pdu, source=None)
+    _save(rack, row=row)
+    for pdu in pdus:
+        _save(pdu, source=source)
 
 
 @pytest.mark.parametrize("write", list(WRITES))
