@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "planner.api.middleware.ApiTrailingSlashMiddleware",  # before CommonMiddleware: no APPEND_SLASH redirect
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -160,9 +161,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents every error status of every operation in the one error shape (planner/api/exceptions.py).
+    "DEFAULT_SCHEMA_CLASS": "planner.api.schema.PlannerAutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "planner.api.renderers.RoundingJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "20/min")},
@@ -170,11 +172,9 @@ REST_FRAMEWORK = {
     # new made-up header per request would escape every limit; behind N trusted reverse proxies set NUM_PROXIES=N.
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     # 413 for oversized bodies, 400 for deeply nested JSON and out-of-range numbers (never a 500).
-    "DEFAULT_PARSER_CLASSES": [
-        "planner.api.parsers.SafeJSONParser",
-        "planner.api.parsers.SafeFormParser",
-        "planner.api.parsers.SafeMultiPartParser",
-    ],
+    # JSON bodies only: one media type per operation in the schema, so generated clients work (the pages'
+    # forms are Django views, not DRF). A form or multipart body answers 415.
+    "DEFAULT_PARSER_CLASSES": ["planner.api.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "planner.api.exceptions.exception_handler",
 }
 

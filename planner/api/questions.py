@@ -8,12 +8,13 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from planner import headroom as site_headroom
 from planner import planning, retrofits, selectors, services
+from planner.api import schema as sch
 from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
 from planner.api.permissions import can_write
 from racks.models import NodeModel, Rack, Site
@@ -39,7 +40,7 @@ class PlacementCheckView(APIView):
 
     question = True
 
-    @extend_schema(request=CheckRequest, responses={200: dict})
+    @extend_schema(request=CheckRequest, responses={200: sch.PlacementCheckResponse})
     def post(self, request):
         req = CheckRequest(data=request.data)
         req.is_valid(raise_exception=True)
@@ -70,7 +71,7 @@ class RackHeadroomView(APIView):
 
     question = True
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: sch.RackHeadroomResponse})
     def get(self, request, pk: int):
         try:
             ctx = selectors.rack_context(pk)
@@ -101,7 +102,7 @@ class RackRetrofitsView(APIView):
             OpenApiParameter("quantity", int),
             OpenApiParameter("target_kw", float, description="Rack IT load to plan for, kW"),
         ],
-        responses={200: dict},
+        responses={200: sch.RackRetrofitsResponse},
     )
     def get(self, request, pk: int):
         query = RetrofitQuery(data=request.query_params)
@@ -124,7 +125,7 @@ class SiteHeadroomView(APIView):
 
     question = True
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: sch.SiteHeadroomResponse})
     def get(self, request, pk: int):
         get_object_or_404(Site, pk=pk)
         return Response(site_headroom.site_headroom(selectors.site_snapshot(pk)))
@@ -142,13 +143,13 @@ class FeasibilityView(APIView):
 
     question = True
 
-    @extend_schema(request=FeasibilityRequest, responses={200: dict, 409: dict})
+    @extend_schema(request=FeasibilityRequest, responses={200: sch.FeasibilityResponse})
     def post(self, request):
         req = FeasibilityRequest(data=request.data)
         req.is_valid(raise_exception=True)
         data = req.validated_data
         if data["commit"] and not can_write(request.user):
-            return Response({"detail": "Only facilities users may commit placements."}, status=403)
+            raise PermissionDenied("Only facilities users may commit placements.")
         spec = selectors.node_model_spec(data["model"])
         plan = planning.plan_feasibility(selectors.site_snapshot(data["site"].pk), spec, data["quantity"])
         body = plan.to_dict()
@@ -186,7 +187,7 @@ class TcoView(APIView):
 
     question = True
 
-    @extend_schema(request=TcoRequest, responses={200: dict})
+    @extend_schema(request=TcoRequest, responses={200: sch.TcoResponse})
     def post(self, request):
         import dataclasses
 

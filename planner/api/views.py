@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from cooling.models import CoolingLoop
 from planner import services
+from planner.api import schema as sch
 from planner.api import serializers as s
 from planner.api.history import HistoryMixin
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
@@ -148,6 +149,9 @@ class NodeFilter(filters.FilterSet):
         return queryset.filter(model__slug=value)
 
 
+@extend_schema_view(
+    partial_update=extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
+)
 class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Placed systems. Creating or moving one runs every placement rule; a fail answers 409 and writes nothing."""
 
@@ -156,7 +160,7 @@ class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
     filterset_class = NodeFilter
     ordering_fields = ["u_position", "name", "id", "created_at"]
 
-    @extend_schema(responses={201: s.NodeSerializer, 409: dict})
+    @extend_schema(responses={201: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -170,7 +174,7 @@ class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
         )
         return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.NodeSerializer, 409: dict})
+    @extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         node = self.get_object()

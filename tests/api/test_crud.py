@@ -316,8 +316,8 @@ def test_bad_input_answers_400_and_writes_nothing(api, parent_rack, resource, pa
     before = _counts()
     response = api.post(f"/api/v1/{resource}/", payload(parent_rack), format="json")
     assert response.status_code == 400, response.data
-    assert field in response.data, response.data
-    assert all(str(msg) for msg in response.data[field])
+    assert field in response.data["errors"], response.data
+    assert all(str(msg) for msg in response.data["errors"][field])
     assert _counts() == before
 
 
@@ -337,7 +337,7 @@ def test_pdu_source_from_another_site_is_refused(api, parent_rack):
         format="json",
     )
     assert response.status_code == 400
-    assert "source" in response.data
+    assert "source" in response.data["errors"]
 
 
 def test_power_chain_cannot_loop(api):
@@ -346,7 +346,7 @@ def test_power_chain_cannot_loop(api):
     mid = f.PowerSourceFactory(site=site, name="mid", parent=top)
     response = api.patch(f"/api/v1/power-sources/{top.id}/", {"parent": mid.id}, format="json")
     assert response.status_code == 400
-    assert "loop" in str(response.data["parent"])
+    assert "loop" in str(response.data["errors"]["parent"])
 
 
 def test_deleting_a_rack_with_nodes_needs_confirmation(api):
