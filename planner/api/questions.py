@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from planner import headroom as site_headroom
 from planner import planning, retrofits, selectors, services
 from planner.api import schema as sch
-from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
+from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField, StrictBooleanField
 from planner.api.permissions import can_write
 from racks.models import NodeModel, Rack, Site
 
@@ -135,7 +135,11 @@ class FeasibilityRequest(serializers.Serializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
     model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), help_text="Node model id or slug.")
     quantity = SafeIntegerField(min_value=1, max_value=MAX_QUANTITY)
-    commit = serializers.BooleanField(default=False, help_text="Reserve the placements as planned nodes.")
+    commit = StrictBooleanField(default=False, help_text="Reserve the placements as one reservation of planned nodes.")
+    partial = StrictBooleanField(
+        default=False,
+        help_text="With commit: reserve what fits even when not all of it does (default: all or nothing).",
+    )
 
 
 class FeasibilityView(APIView):
@@ -143,21 +147,53 @@ class FeasibilityView(APIView):
 
     question = True
 
-    @extend_schema(request=FeasibilityRequest, responses={200: sch.FeasibilityResponse})
+    extra_error_statuses = (409,)
+
+    @extend_schema(
+        request=FeasibilityRequest,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="With commit: a retry with the same key within 24 h returns the same reservation "
+                "instead of reserving again.",
+            )
+        ],
+        responses={200: sch.FeasibilityResponse},
+    )
     def post(self, request):
         req = FeasibilityRequest(data=request.data)
         req.is_valid(raise_exception=True)
         data = req.validated_data
         if data["commit"] and not can_write(request.user):
             raise PermissionDenied("Only facilities users may commit placements.")
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        if len(key) > 255:
+            raise serializers.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
         spec = selectors.node_model_spec(data["model"])
         plan = planning.plan_feasibility(selectors.site_snapshot(data["site"].pk), spec, data["quantity"])
         body = plan.to_dict()
         body["model"] = data["model"].slug
-        if data["commit"] and plan.placements:
-            nodes = services.feasibility_commit(model_id=data["model"].pk, placements=plan.placements)
-            body["committed_node_ids"] = [n.id for n in nodes]
-        return Response(body)
+        headers = {}
+        if data["commit"]:
+            reservation, replayed = services.reservation_commit(
+                site_id=data["site"].pk,
+                model_id=data["model"].pk,
+                quantity=data["quantity"],
+                plan=plan,
+                partial=data["partial"],
+                user_id=request.user.pk,
+                idempotency_key=key or None,
+            )
+            from planner.api.serializers import ReservationSerializer, reservation_queryset
+
+            reservation = reservation_queryset().get(pk=reservation.pk)
+            body["reservation"] = ReservationSerializer(reservation).data
+            body["committed_node_ids"] = body["reservation"]["nodes"]
+            if replayed:
+                headers["Idempotent-Replayed"] = "true"
+        return Response(body, headers=headers)
 
 
 class TcoRequest(serializers.Serializer):
@@ -175,7 +211,7 @@ class TcoRequest(serializers.Serializer):
     colo_usd_per_kw_month = FiniteFloatField(
         min_value=0.0, required=False, allow_null=True, help_text="Default: CBRE H2 2024, $184.06/kW/month."
     )
-    colo_includes_power = serializers.BooleanField(default=True)
+    colo_includes_power = StrictBooleanField(default=True)
     hardware_capex_usd = FiniteFloatField(min_value=0.0, required=False, allow_null=True)
     retrofit_capex_usd = FiniteFloatField(
         min_value=0.0, required=False, allow_null=True, help_text="Default: the feasibility plan's retrofit cost."

@@ -14,6 +14,8 @@ from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import permissions, serializers
 
+from planner.api.serializers import ReservationSerializer
+
 ERROR_DESCRIPTIONS = {
     400: "Invalid input or an unknown query parameter: `errors` names each field (nothing was written).",
     401: "No or invalid credentials (`Authorization: Token <key>`).",
@@ -293,7 +295,10 @@ class FeasibilityResponse(serializers.Serializer):
     retrofits = RowRetrofitSerializer(many=True)
     energy = EnergySerializer()
     model = serializers.CharField(help_text="Node model slug.")
-    committed_node_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    committed_node_ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="With commit: the reservation's nodes."
+    )
+    reservation = ReservationSerializer(required=False, help_text="With commit: the reservation made (or replayed).")
 
 
 class TcoOptionSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from cooling.models import CoolingLoop
 from planner import engine
 from planner.api.fields import CleanCharField, FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
+from planner.models import Reservation
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
 
@@ -268,3 +269,33 @@ class NodeSerializer(PlannerModelSerializer):
         read_only_fields = ["created_at"]
         # Uniqueness and placement are checked by the service under a lock (409 with the check result).
         validators = []
+
+
+def reservation_queryset():
+    return Reservation.objects.select_related("model", "created_by").prefetch_related("nodes")
+
+
+class ReservationSerializer(serializers.ModelSerializer):
+    model_slug = serializers.CharField(source="model.slug", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True, default=None)
+    nodes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "site",
+            "model",
+            "model_slug",
+            "quantity",
+            "requested",
+            "status",
+            "nodes",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_nodes(self, obj) -> list[int]:
+        return sorted(n.pk for n in obj.nodes.all())

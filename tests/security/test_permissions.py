@@ -33,6 +33,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from planner import reports, transfer
+from planner.models import Reservation
 from planner.web.crud import KINDS
 from planner.web.forms import KIND_FORMS
 from racks.models import NodeModel
@@ -81,7 +82,7 @@ API_RESOURCES = {
     "node-models": "node_model",
     "nodes": "node",
 }
-API_READ_ONLY_RESOURCES = {"reports": "report"}
+API_READ_ONLY_RESOURCES = {"reports": "report", "reservations": "reservation"}
 
 
 def _router_endpoints() -> dict[str, Endpoint]:
@@ -112,6 +113,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     # commit=true reserves the placements as nodes: a write.
     "api/v1/feasibility/": Endpoint({"POST": QUESTION, "POST:commit": WRITE}),
     "api/v1/tco/": Endpoint({"POST": QUESTION}),
+    f"api/v1/reservations/{DRF_PK}/install/": Endpoint({"POST": WRITE}, "reservation"),
+    f"api/v1/reservations/{DRF_PK}/release/": Endpoint({"POST": WRITE}, "reservation"),
     # as_is=true places the nodes without the placement rules: superusers only.
     "api/v1/sites/import/": Endpoint({"POST": WRITE, "POST:as_is": SUPERUSER}),
     "api/v1/sites/<int:pk>/export/": Endpoint({"GET": READ}, "site"),
@@ -284,6 +287,8 @@ def build_world(users: dict[str, User]) -> dict:
     spare_model.slug, spare_model.name = "perm-spare-2u", "Spare 2U"
     spare_model.save()
     report = reports.report_build(site.pk, notify=False)
+    reservation = Reservation.objects.create(site=site, model=node.model, quantity=1, requested=1)
+    reservation.nodes.set([node])
     User.objects.create_user(LOGIN_USER, password=LOGIN_PASSWORD)
     objects = {
         "site": site,
@@ -296,6 +301,7 @@ def build_world(users: dict[str, User]) -> dict:
         "node_model": spare_model,  # used by no node, so deleting it is allowed
         "node": node,
         "report": report,
+        "reservation": reservation,
     }
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
     return {"objects": objects, "users": users, "tokens": tokens}
@@ -396,6 +402,8 @@ def request_body(world: dict, case: Case):
         if key == "POST:commit":
             body["commit"] = True
         return body
+    if route.startswith("api/v1/reservations/"):
+        return None
     if route == "api/v1/sites/import/":
         return transfer.export_site(o["site"])
     if route == "place/":
