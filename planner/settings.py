@@ -157,10 +157,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["planner.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "planner.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Strict first: an unknown query parameter answers 400 naming it (planner/api/filtering.py).
     "DEFAULT_FILTER_BACKENDS": [
+        "planner.api.filtering.StrictQueryParameters",
         "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "SEARCH_PARAM": "q",
     # Documents every error status of every operation in the one error shape (planner/api/exceptions.py).
     "DEFAULT_SCHEMA_CLASS": "planner.api.schema.PlannerAutoSchema",
     "DEFAULT_RENDERER_CLASSES": [

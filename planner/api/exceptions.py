@@ -193,3 +193,23 @@ __all__ = [
     "json_permission_denied",
     "json_server_error",
 ]
+
+
+def normalize_error(data, status_code: int):
+    """Any error body a view built by hand, in the one shape (the renderer applies it to every API answer
+    with a 4xx/5xx status): the keys it had are kept beside, nested ``errors`` flattened to field paths."""
+    if isinstance(data, dict) and {"status", "code", "detail", "errors"} <= set(data):
+        return data
+    if not isinstance(data, dict):
+        errors = flatten_errors(data)
+        return error_body(status_code, _summary(errors) if errors else None, errors=errors)
+    extra = dict(data)
+    detail = extra.pop("detail", None)
+    code = extra.pop("code", None)
+    extra.pop("status", None)
+    raw_errors = extra.pop("errors", None)
+    errors = flatten_errors(raw_errors) if raw_errors else {}
+    if detail is None and not raw_errors and status_code == 400:
+        errors, extra = flatten_errors(extra), {}  # a bare serializer.errors dict
+        detail = _summary(errors)
+    return error_body(status_code, str(detail) if detail else None, code=code, errors=errors, **extra)

@@ -16,6 +16,7 @@ from planner import headroom as site_headroom
 from planner import planning, retrofits, selectors, services
 from planner.api import schema as sch
 from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField, StrictBooleanField
+from planner.api.filtering import reject_unknown_params
 from planner.api.permissions import can_write
 from racks.models import NodeModel, Rack, Site
 
@@ -42,6 +43,7 @@ class PlacementCheckView(APIView):
 
     @extend_schema(request=CheckRequest, responses={200: sch.PlacementCheckResponse})
     def post(self, request):
+        reject_unknown_params(request, ())
         req = CheckRequest(data=request.data)
         req.is_valid(raise_exception=True)
         data = req.validated_data
@@ -73,6 +75,7 @@ class RackHeadroomView(APIView):
 
     @extend_schema(responses={200: sch.RackHeadroomResponse})
     def get(self, request, pk: int):
+        reject_unknown_params(request, ())
         try:
             ctx = selectors.rack_context(pk)
         except Rack.DoesNotExist:
@@ -105,6 +108,7 @@ class RackRetrofitsView(APIView):
         responses={200: sch.RackRetrofitsResponse},
     )
     def get(self, request, pk: int):
+        reject_unknown_params(request, ("model", "quantity", "target_kw"))
         query = RetrofitQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
@@ -127,6 +131,7 @@ class SiteHeadroomView(APIView):
 
     @extend_schema(responses={200: sch.SiteHeadroomResponse})
     def get(self, request, pk: int):
+        reject_unknown_params(request, ())
         get_object_or_404(Site, pk=pk)
         return Response(site_headroom.site_headroom(selectors.site_snapshot(pk)))
 
@@ -163,6 +168,7 @@ class FeasibilityView(APIView):
         responses={200: sch.FeasibilityResponse},
     )
     def post(self, request):
+        reject_unknown_params(request, ())
         req = FeasibilityRequest(data=request.data)
         req.is_valid(raise_exception=True)
         data = req.validated_data
@@ -229,6 +235,7 @@ class TcoView(APIView):
 
         from planner.engine.tco import TcoInput, compare_tco
 
+        reject_unknown_params(request, ())
         req = TcoRequest(data=request.data)
         req.is_valid(raise_exception=True)
         data = req.validated_data

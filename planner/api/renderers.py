@@ -34,5 +34,12 @@ def round_for_json(data):
 
 
 class RoundingJSONRenderer(JSONRenderer):
+    """Rounds (above), and puts any hand-built error body into the one error shape."""
+
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400 and data is not None:
+            from planner.api.exceptions import normalize_error
+
+            data = normalize_error(data, response.status_code)
         return super().render(round_for_json(data), accepted_media_type, renderer_context)
