@@ -182,6 +182,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "planner.api.exceptions.exception_handler",
 }
 
+# The cache holds the throttle and login-lockout counters, so every worker process must share it: Redis when
+# CACHE_URL is set (a Redis db of its own: cache.clear() must never flush the Celery broker's queues), else the
+# database (table planner_cache, created by the planner migrations). A per-process cache let 40 of 45 wrong
+# passwords through a 20/min limit across workers.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "planner",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "planner_cache"}}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI datacenter capacity planner API",
     "DESCRIPTION": (

@@ -5,6 +5,16 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def create_cache_table(apps, schema_editor):
+    """The database cache (settings.CACHES without CACHE_URL) shares throttle counts across worker processes.
+    Created whatever CACHES says now, so that unsetting CACHE_URL later needs no extra step."""
+    from django.core.management.commands.createcachetable import Command
+
+    command = Command()
+    command.verbosity = 0
+    command.create_table(schema_editor.connection.alias, "planner_cache", dry_run=False)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -34,4 +44,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('created_by', 'idempotency_key'), name='planner_reservation_one_per_key')],
             },
         ),
+        migrations.RunPython(create_cache_table, migrations.RunPython.noop),
     ]

@@ -333,19 +333,25 @@ def build_path(world: dict, case: Case) -> str:
     return path + query_string(world, case)
 
 
+# The API resources whose delete takes ?confirm=true (elsewhere it is an unknown parameter: 400).
+CONFIRM_API = ("api/v1/sites/", "api/v1/rooms/", "api/v1/rows/", "api/v1/racks/")
+
+
 def query_string(world: dict, case: Case) -> str:
     o = world["objects"]
     query = {}
-    if case.route in ("place/", "place/check/", "api/v1/racks/<int:pk>/retrofits/") and case.method == "GET":
+    if case.route in ("place/", "place/check/") and case.method == "GET":
         query = {"rack": o["rack"].pk, "model": "cpu-2u", "quantity": 1}
+    elif case.route == "api/v1/racks/<int:pk>/retrofits/" and case.method == "GET":
+        query = {"model": "cpu-2u", "quantity": 1}  # the rack is in the path (an unknown parameter is a 400)
     elif case.route == "feasibility/" and case.method == "GET":
         query = {"site": o["site"].pk, "model": "cpu-2u", "quantity": 1}
     elif case.route == "api/v1/sites/import/":
         query = {"name": "Perm import", "slug": "perm-import"}
         if case.method_key == "POST:as_is":
             query["as_is"] = "true"
-    elif case.method == "DELETE":
-        query = {"confirm": "true"}  # sites, rooms, rows and racks holding nodes need it
+    elif case.method == "DELETE" and (not case.api or case.route.startswith(CONFIRM_API)):
+        query = {"confirm": "true"}  # sites, rooms, rows and racks holding nodes need it (the API takes it there only)
     elif case.route == "<slug:kind_key>/new/" and KINDS[case.kind].parent:
         parent = KINDS[case.kind].parent
         query = {parent: o[parent].pk}
