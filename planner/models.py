@@ -83,3 +83,43 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pk} ({self.status})"
+
+
+class Reservation(models.Model):
+    """What a committed feasibility plan holds: planned nodes, installed or released together as a set.
+
+    ``idempotency_key`` (the ``Idempotency-Key`` header, per user): a retry within
+    ``IDEMPOTENCY_WINDOW`` returns this reservation instead of reserving again; the unique constraint makes two
+    parallel identical commits reserve once.
+    """
+
+    class Status(models.TextChoices):
+        HELD = "held", "held"
+        INSTALLED = "installed", "installed"
+        RELEASED = "released", "released"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="reservations")
+    model = models.ForeignKey("racks.NodeModel", on_delete=models.PROTECT, related_name="reservations")
+    quantity = models.PositiveIntegerField(help_text="Units reserved (placed), not the units requested.")
+    requested = models.PositiveIntegerField(default=0, help_text="Units the order asked for.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    nodes = models.ManyToManyField("racks.Node", related_name="reservations", blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="reservations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="planner_reservation_one_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reservation {self.pk}: {self.quantity} x {self.model_id} at {self.site_id} ({self.status})"

@@ -233,3 +233,153 @@ def feasibility_commit(*, model_id: int, placements, status: str = Node.Status.P
         for u in sorted(by_rack[rack_id]):
             nodes += nodes_place(rack_id=rack_id, model_id=model_id, quantity=1, u_position=u, status=status)
     return nodes
+
+
+# ---- reservations ----------------------------------------------------------------------------------------
+
+IDEMPOTENCY_WINDOW_HOURS = 24
+
+
+class ReservationRefused(Conflict):
+    """Nothing (or, all-or-nothing, not everything) of an order can be reserved: 409 with the reasons."""
+
+
+def _replay(*, user_id: int | None, key: str, site_id: int, model_id: int, quantity: int, partial: bool):
+    """The reservation an earlier request with this key made within the window, or None. A key reused for a
+    different order is refused (409): it would otherwise silently return the wrong reservation."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from planner.models import Reservation
+
+    found = Reservation.objects.filter(created_by_id=user_id, idempotency_key=key).first()
+    if found is None:
+        return None
+    if found.created_at < timezone.now() - timedelta(hours=IDEMPOTENCY_WINDOW_HOURS):
+        Reservation.objects.filter(pk=found.pk).update(idempotency_key=None)  # expired: the key is free again
+        return None
+    if (found.site_id, found.model_id, found.requested) != (site_id, model_id, quantity):
+        raise Conflict(
+            {
+                "detail": f"Idempotency-Key {key[:60]!r} was used for another order (reservation {found.pk}); "
+                "use a new key for a new order.",
+                "code": "idempotency_key_reused",
+                "reservation": found.pk,
+            }
+        )
+    return found
+
+
+def reservation_commit(
+    *,
+    site_id: int,
+    model_id: int,
+    quantity: int,
+    plan,
+    partial: bool = False,
+    user_id: int | None = None,
+    idempotency_key: str | None = None,
+):
+    """Reserve a feasibility ``plan`` (planning.FeasibilityPlan for ``quantity`` units) as one reservation.
+
+    All or nothing unless ``partial``: an order that does not fit whole reserves nothing (409 with the binding
+    rules); an order of which nothing fits is refused even with ``partial``. Each unit is re-checked under the
+    usual locks (feasibility_commit). With ``idempotency_key`` the reservation row is inserted first: its unique
+    constraint makes a parallel identical commit wait, then return the same reservation.
+    Returns ``(reservation, replayed)``.
+    """
+    from django.db import IntegrityError
+
+    from planner.models import Reservation
+
+    if idempotency_key:
+        found = _replay(
+            user_id=user_id, key=idempotency_key, site_id=site_id, model_id=model_id, quantity=quantity, partial=partial
+        )
+        if found is not None:
+            return found, True
+    try:
+        with transaction.atomic():
+            reservation = Reservation.objects.create(
+                site_id=site_id,
+                model_id=model_id,
+                quantity=0,
+                requested=quantity,
+                created_by_id=user_id,
+                idempotency_key=idempotency_key or None,
+            )
+            placed = len(plan.placements)
+            if placed == 0 or (placed < quantity and not partial):
+                reasons = ", ".join(f"{code} ({count})" for code, count in plan.binding.items()) or "no rack fits"
+                what = "nothing fits" if placed == 0 else f"only {placed} of {quantity} fit"
+                hint = "" if placed == 0 else "; send partial: true to reserve what fits"
+                raise ReservationRefused(
+                    {
+                        "detail": f"Nothing reserved: {what} (binding: {reasons}){hint}.",
+                        "code": "does_not_fit",
+                        **plan.to_dict(),
+                    }
+                )
+            nodes = feasibility_commit(model_id=model_id, placements=plan.placements)
+            reservation.quantity = len(nodes)
+            reservation.save(update_fields=["quantity", "updated_at"])
+            reservation.nodes.set(nodes)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # A parallel request with the same key committed first; its reservation is the answer.
+        found = _replay(
+            user_id=user_id, key=idempotency_key, site_id=site_id, model_id=model_id, quantity=quantity, partial=partial
+        )
+        if found is None:
+            raise
+        return found, True
+    return reservation, False
+
+
+def _locked_reservation(reservation_id: int):
+    from planner.models import Reservation
+
+    rack_ids = sorted(set(Node.objects.filter(reservations__pk=reservation_id).values_list("rack_id", flat=True)))
+    if rack_ids:
+        _lock_budgets(rack_ids)  # the usual order: budgets first, then the reservation row
+    try:
+        return Reservation.objects.select_for_update().get(pk=reservation_id)
+    except Reservation.DoesNotExist:
+        raise NotFound(f"Reservation {reservation_id} does not exist.") from None
+
+
+def _require_held(reservation, action: str) -> None:
+    if reservation.status != reservation.Status.HELD:
+        raise Conflict(
+            {
+                "detail": f"Reservation {reservation.pk} is {reservation.status}; only a held one can be {action}.",
+                "code": "not_held",
+            }
+        )
+
+
+@transaction.atomic
+def reservation_install(*, reservation_id: int):
+    """Mark every node of a held reservation installed, as a set."""
+    reservation = _locked_reservation(reservation_id)
+    _require_held(reservation, "installed")
+    for node in reservation.nodes.select_for_update().order_by("pk"):
+        node.status = Node.Status.INSTALLED
+        node.save(update_fields=["status"])  # one by one: the audit history records each
+    reservation.status = reservation.Status.INSTALLED
+    reservation.save(update_fields=["status", "updated_at"])
+    return reservation
+
+
+@transaction.atomic
+def reservation_release(*, reservation_id: int):
+    """Give a held reservation back: its planned nodes are removed together, freeing their capacity."""
+    reservation = _locked_reservation(reservation_id)
+    _require_held(reservation, "released")
+    for node in reservation.nodes.select_for_update().order_by("pk"):
+        node.delete()
+    reservation.status = reservation.Status.RELEASED
+    reservation.save(update_fields=["status", "updated_at"])
+    return reservation

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "planner.api.middleware.ApiTrailingSlashMiddleware",  # before CommonMiddleware: no APPEND_SLASH redirect
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -163,13 +164,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["planner.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "planner.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Strict first: an unknown query parameter answers 400 naming it (planner/api/filtering.py).
     "DEFAULT_FILTER_BACKENDS": [
+        "planner.api.filtering.StrictQueryParameters",
         "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "SEARCH_PARAM": "q",
+    # Documents every error status of every operation in the one error shape (planner/api/exceptions.py).
+    "DEFAULT_SCHEMA_CLASS": "planner.api.schema.PlannerAutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "planner.api.renderers.RoundingJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "20/min")},
@@ -177,13 +183,27 @@ REST_FRAMEWORK = {
     # new made-up header per request would escape every limit; behind N trusted reverse proxies set NUM_PROXIES=N.
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     # 413 for oversized bodies, 400 for deeply nested JSON and out-of-range numbers (never a 500).
-    "DEFAULT_PARSER_CLASSES": [
-        "planner.api.parsers.SafeJSONParser",
-        "planner.api.parsers.SafeFormParser",
-        "planner.api.parsers.SafeMultiPartParser",
-    ],
+    # JSON bodies only: one media type per operation in the schema, so generated clients work (the pages'
+    # forms are Django views, not DRF). A form or multipart body answers 415.
+    "DEFAULT_PARSER_CLASSES": ["planner.api.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "planner.api.exceptions.exception_handler",
 }
+
+# The cache holds the throttle and login-lockout counters, so every worker process must share it: Redis when
+# CACHE_URL is set (a Redis db of its own: cache.clear() must never flush the Celery broker's queues), else the
+# database (table planner_cache, created by the planner migrations). A per-process cache let 40 of 45 wrong
+# passwords through a 20/min limit across workers.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "planner",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "planner_cache"}}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI datacenter capacity planner API",

@@ -14,3 +14,9 @@ urlpatterns = [
     path("reports/", include("planner.reports_urls")),
     path("", include("planner.web.urls")),
 ]
+
+# Under /api/ every error is JSON in the one error shape (planner/api/exceptions.py); elsewhere Django's pages.
+handler400 = "planner.api.exceptions.json_bad_request"
+handler403 = "planner.api.exceptions.json_permission_denied"
+handler404 = "planner.api.exceptions.json_page_not_found"
+handler500 = "planner.api.exceptions.json_server_error"

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.db.models.signals import pre_save
 from simple_history.models import HistoricalRecords
 
@@ -110,6 +111,17 @@ def _guard(sender, instance, raw=False, **kwargs):
     _raise(instance.scope_errors(lock=True))
 
 
+def unique_ci(field: str, *, parent: str | None = None, what: str, within: str = "") -> models.UniqueConstraint:
+    """``field`` unique regardless of case (within ``parent``): "Hall A" and "hall a" cannot both exist."""
+    exprs = (F(parent), Lower(field)) if parent else (Lower(field),)
+    where = f" in this {within}" if within else ""
+    return models.UniqueConstraint(
+        *exprs,
+        name=f"%(app_label)s_%(class)s_{field}_ci_unique",
+        violation_error_message=f"A {what} with this {field}{where} already exists (compared regardless of case).",
+    )
+
+
 class Site(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -139,6 +151,8 @@ class Site(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            unique_ci("name", what="site"),
+            unique_ci("slug", what="site"),
             non_negative("utility_capacity_kw"),
             models.CheckConstraint(
                 condition=Q(power_derating__gt=0, power_derating__lte=1), name="racks_site_power_derating_range"
@@ -181,6 +195,7 @@ class Room(models.Model):
     class Meta:
         ordering = ["site_id", "name"]
         constraints = [
+            unique_ci("name", parent="site", what="room", within="site"),
             models.UniqueConstraint(fields=["site", "name"], name="racks_room_unique_name_per_site"),
             positive("floor_rated_load_kg_m2"),
             positive("tile_rated_load_kg"),
@@ -234,6 +249,7 @@ class Row(models.Model):
     class Meta:
         ordering = ["room_id", "name"]
         constraints = [
+            unique_ci("name", parent="room", what="row", within="room"),
             models.UniqueConstraint(fields=["room", "name"], name="racks_row_unique_name_per_room"),
             non_negative("aisle_width_mm"),
             non_negative("air_kw_per_rack_limit"),
@@ -287,6 +303,7 @@ class Rack(models.Model):
     class Meta:
         ordering = ["row_id", "position", "name"]
         constraints = [
+            unique_ci("name", parent="row", what="rack", within="row"),
             models.UniqueConstraint(fields=["row", "name"], name="racks_rack_unique_name_per_row"),
             models.UniqueConstraint(fields=["row", "position"], name="racks_rack_unique_position_per_row"),
             positive("position"),
@@ -350,6 +367,7 @@ class PowerSource(models.Model):
     class Meta:
         ordering = ["site_id", "name"]
         constraints = [
+            unique_ci("name", parent="site", what="power source", within="site"),
             models.UniqueConstraint(fields=["site", "name"], name="racks_powersource_unique_name_per_site"),
             non_negative("capacity_kw"),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="racks_powersource_not_own_parent"),
@@ -444,6 +462,7 @@ class Pdu(models.Model):
         ordering = ["rack_id", "side", "name"]
         verbose_name = "PDU"
         constraints = [
+            unique_ci("name", parent="rack", what="PDU", within="rack"),
             models.UniqueConstraint(fields=["rack", "name"], name="racks_pdu_unique_name_per_rack"),
             models.CheckConstraint(condition=Q(side__in=["A", "B"]), name="racks_pdu_side_a_or_b"),
             models.CheckConstraint(condition=Q(phases__in=[1, 3]), name="racks_pdu_phases_1_or_3"),
@@ -520,6 +539,7 @@ class NodeModel(models.Model):
     class Meta:
         ordering = ["vendor", "name"]
         constraints = [
+            unique_ci("slug", what="node model"),
             positive("u_height"),
             non_negative("max_power_kw"),
             non_negative("typical_power_kw"),
@@ -555,6 +575,7 @@ class Node(models.Model):
     class Meta:
         ordering = ["rack_id", "u_position"]
         constraints = [
+            unique_ci("name", parent="rack", what="node", within="rack"),
             models.UniqueConstraint(fields=["rack", "name"], name="racks_node_unique_name_per_rack"),
             models.UniqueConstraint(fields=["rack", "u_position"], name="racks_node_unique_u_per_rack"),
             positive("u_position"),

@@ -13,7 +13,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
-from planner.api.parsers import PARSER_CLASSES
+from planner.api.parsers import JSON_PARSER_CLASSES
 
 THROTTLE_SCOPE = "auth"
 
@@ -25,7 +25,7 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
     permission_classes = (AllowAny,)
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = THROTTLE_SCOPE
-    parser_classes = PARSER_CLASSES
+    parser_classes = JSON_PARSER_CLASSES
 
     @extend_schema(
         operation_id="auth_token_create",

@@ -79,3 +79,14 @@ class CleanCharField(serializers.CharField):
         if not INVISIBLE_CONTROLS.isdisjoint(value):
             self.fail("bidi_controls")
         return value
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: ``"yes"``, ``"true"``, ``1`` are refused (400), never read as a boolean."""
+
+    default_error_messages = {"invalid": "Must be a JSON boolean (true or false)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid")

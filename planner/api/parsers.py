@@ -233,3 +233,4 @@ class SafeMultiPartParser(MultiPartParser):
 
 
 PARSER_CLASSES = (SafeJSONParser, SafeFormParser, SafeMultiPartParser)
+JSON_PARSER_CLASSES = (SafeJSONParser,)

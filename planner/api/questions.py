@@ -8,13 +8,15 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from planner import headroom as site_headroom
 from planner import planning, retrofits, selectors, services
-from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
+from planner.api import schema as sch
+from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField, StrictBooleanField
+from planner.api.filtering import reject_unknown_params
 from planner.api.permissions import can_write
 from racks.models import NodeModel, Rack, Site
 
@@ -39,8 +41,9 @@ class PlacementCheckView(APIView):
 
     question = True
 
-    @extend_schema(request=CheckRequest, responses={200: dict})
+    @extend_schema(request=CheckRequest, responses={200: sch.PlacementCheckResponse})
     def post(self, request):
+        reject_unknown_params(request, ())
         req = CheckRequest(data=request.data)
         req.is_valid(raise_exception=True)
         data = req.validated_data
@@ -70,8 +73,9 @@ class RackHeadroomView(APIView):
 
     question = True
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: sch.RackHeadroomResponse})
     def get(self, request, pk: int):
+        reject_unknown_params(request, ())
         try:
             ctx = selectors.rack_context(pk)
         except Rack.DoesNotExist:
@@ -101,9 +105,10 @@ class RackRetrofitsView(APIView):
             OpenApiParameter("quantity", int),
             OpenApiParameter("target_kw", float, description="Rack IT load to plan for, kW"),
         ],
-        responses={200: dict},
+        responses={200: sch.RackRetrofitsResponse},
     )
     def get(self, request, pk: int):
+        reject_unknown_params(request, ("model", "quantity", "target_kw"))
         query = RetrofitQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
@@ -124,8 +129,9 @@ class SiteHeadroomView(APIView):
 
     question = True
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: sch.SiteHeadroomResponse})
     def get(self, request, pk: int):
+        reject_unknown_params(request, ())
         get_object_or_404(Site, pk=pk)
         return Response(site_headroom.site_headroom(selectors.site_snapshot(pk)))
 
@@ -134,7 +140,11 @@ class FeasibilityRequest(serializers.Serializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
     model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), help_text="Node model id or slug.")
     quantity = SafeIntegerField(min_value=1, max_value=MAX_QUANTITY)
-    commit = serializers.BooleanField(default=False, help_text="Reserve the placements as planned nodes.")
+    commit = StrictBooleanField(default=False, help_text="Reserve the placements as one reservation of planned nodes.")
+    partial = StrictBooleanField(
+        default=False,
+        help_text="With commit: reserve what fits even when not all of it does (default: all or nothing).",
+    )
 
 
 class FeasibilityView(APIView):
@@ -142,21 +152,54 @@ class FeasibilityView(APIView):
 
     question = True
 
-    @extend_schema(request=FeasibilityRequest, responses={200: dict, 409: dict})
+    extra_error_statuses = (409,)
+
+    @extend_schema(
+        request=FeasibilityRequest,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="With commit: a retry with the same key within 24 h returns the same reservation "
+                "instead of reserving again.",
+            )
+        ],
+        responses={200: sch.FeasibilityResponse},
+    )
     def post(self, request):
+        reject_unknown_params(request, ())
         req = FeasibilityRequest(data=request.data)
         req.is_valid(raise_exception=True)
         data = req.validated_data
         if data["commit"] and not can_write(request.user):
-            return Response({"detail": "Only facilities users may commit placements."}, status=403)
+            raise PermissionDenied("Only facilities users may commit placements.")
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        if len(key) > 255:
+            raise serializers.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
         spec = selectors.node_model_spec(data["model"])
         plan = planning.plan_feasibility(selectors.site_snapshot(data["site"].pk), spec, data["quantity"])
         body = plan.to_dict()
         body["model"] = data["model"].slug
-        if data["commit"] and plan.placements:
-            nodes = services.feasibility_commit(model_id=data["model"].pk, placements=plan.placements)
-            body["committed_node_ids"] = [n.id for n in nodes]
-        return Response(body)
+        headers = {}
+        if data["commit"]:
+            reservation, replayed = services.reservation_commit(
+                site_id=data["site"].pk,
+                model_id=data["model"].pk,
+                quantity=data["quantity"],
+                plan=plan,
+                partial=data["partial"],
+                user_id=request.user.pk,
+                idempotency_key=key or None,
+            )
+            from planner.api.serializers import ReservationSerializer, reservation_queryset
+
+            reservation = reservation_queryset().get(pk=reservation.pk)
+            body["reservation"] = ReservationSerializer(reservation).data
+            body["committed_node_ids"] = body["reservation"]["nodes"]
+            if replayed:
+                headers["Idempotent-Replayed"] = "true"
+        return Response(body, headers=headers)
 
 
 class TcoRequest(serializers.Serializer):
@@ -174,7 +217,7 @@ class TcoRequest(serializers.Serializer):
     colo_usd_per_kw_month = FiniteFloatField(
         min_value=0.0, required=False, allow_null=True, help_text="Default: CBRE H2 2024, $184.06/kW/month."
     )
-    colo_includes_power = serializers.BooleanField(default=True)
+    colo_includes_power = StrictBooleanField(default=True)
     hardware_capex_usd = FiniteFloatField(min_value=0.0, required=False, allow_null=True)
     retrofit_capex_usd = FiniteFloatField(
         min_value=0.0, required=False, allow_null=True, help_text="Default: the feasibility plan's retrofit cost."
@@ -186,12 +229,13 @@ class TcoView(APIView):
 
     question = True
 
-    @extend_schema(request=TcoRequest, responses={200: dict})
+    @extend_schema(request=TcoRequest, responses={200: sch.TcoResponse})
     def post(self, request):
         import dataclasses
 
         from planner.engine.tco import TcoInput, compare_tco
 
+        reject_unknown_params(request, ())
         req = TcoRequest(data=request.data)
         req.is_valid(raise_exception=True)
         data = req.validated_data

@@ -7,12 +7,14 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from cooling.models import CoolingLoop
 from planner import engine
 from planner.api.fields import CleanCharField, FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
+from planner.models import Reservation
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
 
@@ -61,9 +63,50 @@ class StrictFieldsMixin:
         return key in current and current[key] == value
 
 
+class CaseInsensitiveUnique:
+    """The model's case-insensitive unique constraints (``racks.models.unique_ci``) as a 400 naming the field,
+    before the database would refuse the write (the constraint stays the guarantee under races)."""
+
+    requires_context = True
+
+    def __call__(self, attrs, serializer):
+        model = serializer.Meta.model
+        instance = serializer.instance
+        for constraint in model._meta.constraints:
+            if not isinstance(constraint, models.UniqueConstraint) or not constraint.expressions:
+                continue
+            parents = [e.name for e in constraint.expressions if isinstance(e, models.F)]
+            lowered = [e.source_expressions[0].name for e in constraint.expressions if isinstance(e, Lower)]
+            if len(lowered) != 1 or not (set(parents) | set(lowered)) & set(attrs):
+                continue
+            field = lowered[0]
+            declared = serializer.fields.get(field)
+            if declared is not None and model._meta.get_field(field).unique and not declared.validators:
+                continue  # the caller removed this field's uniqueness check on purpose (the site import)
+
+            def value(name):
+                if name in attrs:
+                    return attrs[name]
+                return getattr(instance, name, None) if instance is not None else None
+
+            text = value(field)
+            if text is None:
+                continue
+            rows = model._default_manager.annotate(_ci=Lower(field)).filter(
+                _ci=Lower(models.Value(str(text))), **{p: value(p) for p in parents}
+            )
+            if instance is not None:
+                rows = rows.exclude(pk=instance.pk)
+            if rows.exists():
+                raise serializers.ValidationError({field: [constraint.violation_error_message]})
+
+
 class PlannerModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """Maps model fields to the strict API fields (finite floats, no booleans as numbers, clean names); refuses
-    unknown fields (``StrictFieldsMixin``)."""
+    unknown fields (``StrictFieldsMixin``) and case-insensitive duplicates (``CaseInsensitiveUnique``)."""
+
+    def get_validators(self):
+        return [*super().get_validators(), CaseInsensitiveUnique()]
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -338,3 +381,33 @@ class NodeSerializer(PlannerModelSerializer):
         read_only_fields = ["created_at"]
         # Uniqueness and placement are checked by the service under a lock (409 with the check result).
         validators = []
+
+
+def reservation_queryset():
+    return Reservation.objects.select_related("model", "created_by").prefetch_related("nodes")
+
+
+class ReservationSerializer(serializers.ModelSerializer):
+    model_slug = serializers.CharField(source="model.slug", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True, default=None)
+    nodes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "site",
+            "model",
+            "model_slug",
+            "quantity",
+            "requested",
+            "status",
+            "nodes",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_nodes(self, obj) -> list[int]:
+        return sorted(n.pk for n in obj.nodes.all())

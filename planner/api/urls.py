@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from planner.api import questions, reports, transfer, views
+from planner.api import questions, reports, reservations, transfer, views
 
 PAGE_METHODS = ["get", "head"]
 
@@ -18,6 +18,7 @@ router.register("node-models", views.NodeModelViewSet)
 router.register("nodes", views.NodeViewSet)
 router.register("reports", reports.ReportViewSet)
 router.register("import-jobs", transfer.ImportJobViewSet, basename="importjob")
+router.register("reservations", reservations.ReservationViewSet)
 
 urlpatterns = [
     path("placements/check/", questions.PlacementCheckView.as_view(), name="placement-check"),

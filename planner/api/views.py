@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from cooling.models import CoolingLoop
 from planner import services
+from planner.api import schema as sch
 from planner.api import serializers as s
 from planner.api.history import HistoryMixin
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
@@ -26,6 +27,7 @@ class ConfirmDeleteMixin:
     """Deleting something that still holds nodes is refused (409) unless ``?confirm=true``."""
 
     node_lookup: str
+    extra_query_params = ("confirm",)
 
     def destroy(self, request, *args, **kwargs):
         holder = self.get_object()
@@ -41,6 +43,7 @@ class SiteViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Site.objects.all()
     serializer_class = s.SiteSerializer
     filterset_fields = {"slug": ["exact"], "country": ["exact"], "name": ["exact", "icontains"]}
+    search_fields = ["name", "slug", "country"]
     ordering_fields = ["name", "id"]
     node_lookup = "rack__row__room__site"
 
@@ -49,6 +52,7 @@ class RoomViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Room.objects.all()
     serializer_class = s.RoomSerializer
     filterset_fields = {"site": ["exact"], "floor_type": ["exact"], "name": ["exact", "icontains"]}
+    search_fields = ["name"]
     ordering_fields = ["name", "id"]
     node_lookup = "rack__row__room"
 
@@ -65,6 +69,7 @@ class RowViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Row.objects.all()
     serializer_class = s.RowSerializer
     filterset_class = RowFilter
+    search_fields = ["name"]
     ordering_fields = ["name", "id"]
     node_lookup = "rack__row"
 
@@ -82,6 +87,7 @@ class RackViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Rack.objects.all()
     serializer_class = s.RackSerializer
     filterset_class = RackFilter
+    search_fields = ["name"]
     ordering_fields = ["name", "position", "id"]
     node_lookup = "rack"
 
@@ -90,6 +96,7 @@ class PowerSourceViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = PowerSource.objects.all()
     serializer_class = s.PowerSourceSerializer
     filterset_fields = {"site": ["exact"], "kind": ["exact"], "parent": ["exact", "isnull"]}
+    search_fields = ["name"]
     ordering_fields = ["name", "id"]
 
 
@@ -106,6 +113,7 @@ class PduViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = Pdu.objects.select_related("rack__row__room__site")
     serializer_class = s.PduSerializer
     filterset_class = PduFilter
+    search_fields = ["name"]
     ordering_fields = ["name", "id"]
 
 
@@ -121,6 +129,7 @@ class CoolingLoopViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = CoolingLoop.objects.prefetch_related("racks")
     serializer_class = s.CoolingLoopSerializer
     filterset_class = CoolingLoopFilter
+    search_fields = ["name"]
     ordering_fields = ["name", "id"]
 
 
@@ -128,6 +137,7 @@ class NodeModelViewSet(HistoryMixin, viewsets.ModelViewSet):
     queryset = NodeModel.objects.all()
     serializer_class = s.NodeModelSerializer
     filterset_fields = {"cooling": ["exact"], "rack_scale": ["exact"], "vendor": ["exact"], "slug": ["exact"]}
+    search_fields = ["slug", "name", "vendor"]
     ordering_fields = ["name", "max_power_kw", "id"]
 
 
@@ -148,15 +158,19 @@ class NodeFilter(filters.FilterSet):
         return queryset.filter(model__slug=value)
 
 
+@extend_schema_view(
+    partial_update=extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
+)
 class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Placed systems. Creating or moving one runs every placement rule; a fail answers 409 and writes nothing."""
 
     queryset = Node.objects.select_related("model")
     serializer_class = s.NodeSerializer
     filterset_class = NodeFilter
+    search_fields = ["name", "model__slug"]
     ordering_fields = ["u_position", "name", "id", "created_at"]
 
-    @extend_schema(responses={201: s.NodeSerializer, 409: dict})
+    @extend_schema(responses={201: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -170,7 +184,7 @@ class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
         )
         return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.NodeSerializer, 409: dict})
+    @extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         node = self.get_object()

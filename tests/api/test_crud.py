@@ -242,12 +242,12 @@ BAD_INPUT = [
     (
         "racks",
         lambda r: {"row": r.row_id, "name": r.name, "position": 99, "max_load_kg": 1, "empty_weight_kg": 1},
-        "non_field_errors",
+        "name",  # a duplicate name: the name field's error
     ),
     (
         "pdus",
         lambda r: {"rack": r.id, "name": "PDU-A", "side": "B", "phases": 1, "voltage_v": 230, "current_a": 16},
-        "non_field_errors",
+        "name",
     ),
     (
         "cooling-loops",
@@ -316,8 +316,8 @@ def test_bad_input_answers_400_and_writes_nothing(api, parent_rack, resource, pa
     before = _counts()
     response = api.post(f"/api/v1/{resource}/", payload(parent_rack), format="json")
     assert response.status_code == 400, response.data
-    assert field in response.data, response.data
-    assert all(str(msg) for msg in response.data[field])
+    assert field in response.data["errors"], response.data
+    assert all(str(msg) for msg in response.data["errors"][field])
     assert _counts() == before
 
 
@@ -337,7 +337,7 @@ def test_pdu_source_from_another_site_is_refused(api, parent_rack):
         format="json",
     )
     assert response.status_code == 400
-    assert "source" in response.data
+    assert "source" in response.data["errors"]
 
 
 def test_power_chain_cannot_loop(api):
@@ -346,7 +346,7 @@ def test_power_chain_cannot_loop(api):
     mid = f.PowerSourceFactory(site=site, name="mid", parent=top)
     response = api.patch(f"/api/v1/power-sources/{top.id}/", {"parent": mid.id}, format="json")
     assert response.status_code == 400
-    assert "loop" in str(response.data["parent"])
+    assert "loop" in str(response.data["errors"]["parent"])
 
 
 def test_deleting_a_rack_with_nodes_needs_confirmation(api):
@@ -491,3 +491,24 @@ def test_a_power_source_in_use_cannot_be_deleted_alone(api):
     response = api.delete(f"/api/v1/power-sources/{pdu.source_id}/")
     assert response.status_code == 409
     assert PowerSource.objects.filter(pk=pdu.source_id).exists()
+
+
+def test_names_and_slugs_are_unique_regardless_of_case(api):
+    site = api.post("/api/v1/sites/", {"name": "Hall Campus", "slug": "hall-campus"}, format="json")
+    assert site.status_code == 201
+    for body, field in [
+        ({"name": "HALL CAMPUS", "slug": "other"}, "name"),
+        ({"name": "Other", "slug": "Hall-Campus"}, "slug"),
+    ]:
+        refused = api.post("/api/v1/sites/", body, format="json")
+        assert refused.status_code == 400, refused.content
+        assert "regardless of case" in refused.json()["errors"][field][0]
+    room = {"site": site.data["id"], "name": "Hall A", "floor_type": "slab", "floor_rated_load_kg_m2": 1224}
+    assert api.post("/api/v1/rooms/", room, format="json").status_code == 201
+    again = api.post("/api/v1/rooms/", {**room, "name": "hall a"}, format="json")
+    assert again.status_code == 400 and "name" in again.json()["errors"]
+    other_site = api.post("/api/v1/sites/", {"name": "Other", "slug": "other"}, format="json").data["id"]
+    assert api.post("/api/v1/rooms/", {**room, "site": other_site, "name": "hall a"}, format="json").status_code == 201
+    renamed = api.patch(f"/api/v1/sites/{site.data['id']}/", {"name": "hall campus"}, format="json")
+    assert renamed.status_code == 200  # its own name in another case is no clash
+    assert Site.objects.count() == 2

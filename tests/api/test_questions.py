@@ -79,7 +79,7 @@ def test_check_rejects_bad_input(proc_api, demo):
     ]:
         response = proc_api.post("/api/v1/placements/check/", body, format="json")
         assert response.status_code == 400, body
-        assert field in response.data
+        assert field in response.data["errors"]
 
 
 def _big_site(n_rows: int, racks_per_row: int) -> Rack:

@@ -3,8 +3,8 @@
 The schema is the one ``/api/v1/schema/`` serves (generated in-process: serving it needs a role), the calls go
 through the WSGI application (no server, the test database),
 each operation gets up to 25 generated requests (valid and invalid), sent with a facilities token against a
-small factory site. Checks: no 5xx, and every answer conforms to the documented response schema.
-drf-spectacular documents some answers as untyped objects (``dict``); conformance holds there trivially.
+small factory site. Checks: no 5xx, every answer conforms to the documented response schema (the question
+answers are typed, so this can fail), and every status code answered is one the operation documents.
 """
 
 import os
@@ -109,5 +109,10 @@ def token(db, facilities_user, _keep_test_connection) -> str:
 def test_api_never_errors_and_conforms(case, token):
     case.call_and_validate(
         headers={"Authorization": f"Token {token}"},
-        checks=[schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance],
+        checks=[
+            schemathesis.checks.not_a_server_error,
+            schemathesis.checks.response_schema_conformance,
+            schemathesis.checks.status_code_conformance,
+            schemathesis.checks.content_type_conformance,
+        ],
     )

@@ -35,6 +35,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from planner import import_jobs, reports, transfer
+from planner.models import Reservation
 from planner.web.crud import KINDS
 from planner.web.forms import KIND_FORMS
 from racks.models import NodeModel
@@ -83,7 +84,7 @@ API_RESOURCES = {
     "node-models": "node_model",
     "nodes": "node",
 }
-API_READ_ONLY_RESOURCES = {"reports": "report"}
+API_READ_ONLY_RESOURCES = {"reports": "report", "reservations": "reservation"}
 
 
 def _router_endpoints() -> dict[str, Endpoint]:
@@ -114,6 +115,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     # commit=true reserves the placements as nodes: a write.
     "api/v1/feasibility/": Endpoint({"POST": QUESTION, "POST:commit": WRITE}),
     "api/v1/tco/": Endpoint({"POST": QUESTION}),
+    f"api/v1/reservations/{DRF_PK}/install/": Endpoint({"POST": WRITE}, "reservation"),
+    f"api/v1/reservations/{DRF_PK}/release/": Endpoint({"POST": WRITE}, "reservation"),
     # as_is=true places the nodes without the placement rules: superusers only.
     "api/v1/sites/import/": Endpoint({"POST": WRITE, "POST:as_is": SUPERUSER}),
     "api/v1/sites/<int:pk>/export/": Endpoint({"GET": READ}, "site"),
@@ -291,6 +294,8 @@ def build_world(users: dict[str, User]) -> dict:
     spare_model.slug, spare_model.name = "perm-spare-2u", "Spare 2U"
     spare_model.save()
     report = reports.report_build(site.pk, notify=False)
+    reservation = Reservation.objects.create(site=site, model=node.model, quantity=1, requested=1)
+    reservation.nodes.set([node])
     User.objects.create_user(LOGIN_USER, password=LOGIN_PASSWORD)
     objects = {
         "site": site,
@@ -307,6 +312,7 @@ def build_world(users: dict[str, User]) -> dict:
         "import_job": import_jobs.import_job_create(
             document=transfer.export_site(site), user=users["facilities"], name="Perm job", slug="perm-job"
         ),
+        "reservation": reservation,
     }
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
     return {"objects": objects, "users": users, "tokens": tokens}
@@ -338,19 +344,25 @@ def build_path(world: dict, case: Case) -> str:
     return path + query_string(world, case)
 
 
+# The API resources whose delete takes ?confirm=true (elsewhere it is an unknown parameter: 400).
+CONFIRM_API = ("api/v1/sites/", "api/v1/rooms/", "api/v1/rows/", "api/v1/racks/")
+
+
 def query_string(world: dict, case: Case) -> str:
     o = world["objects"]
     query = {}
-    if case.route in ("place/", "place/check/", "api/v1/racks/<int:pk>/retrofits/") and case.method == "GET":
+    if case.route in ("place/", "place/check/") and case.method == "GET":
         query = {"rack": o["rack"].pk, "model": "cpu-2u", "quantity": 1}
+    elif case.route == "api/v1/racks/<int:pk>/retrofits/" and case.method == "GET":
+        query = {"model": "cpu-2u", "quantity": 1}  # the rack is in the path (an unknown parameter is a 400)
     elif case.route == "feasibility/" and case.method == "GET":
         query = {"site": o["site"].pk, "model": "cpu-2u", "quantity": 1}
     elif case.route == "api/v1/sites/import/":
         query = {"name": "Perm import", "slug": "perm-import"}
         if case.method_key == "POST:as_is":
             query["as_is"] = "true"
-    elif case.method == "DELETE":
-        query = {"confirm": "true"}  # sites, rooms, rows and racks holding nodes need it
+    elif case.method == "DELETE" and (not case.api or case.route.startswith(CONFIRM_API)):
+        query = {"confirm": "true"}  # sites, rooms, rows and racks holding nodes need it (the API takes it there only)
     elif case.route == "<slug:kind_key>/new/" and KINDS[case.kind].parent:
         parent = KINDS[case.kind].parent
         query = {parent: o[parent].pk}
@@ -407,6 +419,8 @@ def request_body(world: dict, case: Case):
         if key == "POST:commit":
             body["commit"] = True
         return body
+    if route.startswith("api/v1/reservations/"):
+        return None
     if route == "api/v1/sites/import/":
         return transfer.export_site(o["site"])
     if route == "sites/import/":
@@ -452,6 +466,8 @@ def send(world: dict, role: str, case: Case, path: str, body):
     if user is not None:
         client.force_login(user)
     call = getattr(client, case.method.lower())
+    if case.api and body is not None:  # the API takes JSON bodies only (the token endpoint too)
+        return call(path, body, format="json")
     return call(path, body) if body is not None else call(path)
 
 

@@ -108,14 +108,15 @@ def test_failures_below_the_limit_then_success_reset_the_count(facilities_user):
     assert post_login(client, "fac", "wrong-password").status_code == 429
 
 
-def test_lockout_ends_with_the_window(facilities_user, monkeypatch):
+def test_lockout_ends_with_the_window(facilities_user, monkeypatch, settings):
     """The count expires with the window (the cache timeout): one second before its end the user is still locked
-    out, one second after it the right password logs in."""
+    out, one second after it the right password logs in. (On a local-memory cache, whose clock can be moved.)"""
     import time
     from types import SimpleNamespace
 
     from django.core.cache.backends import locmem
 
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     _, window = login_limit()
     client = Client()
     started = time.time()
@@ -189,3 +190,82 @@ def test_forged_forwarded_for_does_not_escape_the_token_throttle(facilities_user
     for forged in ("192.0.2.1", "192.0.2.2", "198.51.100.9, 10.0.0.1"):
         response = post_token(client, "fac", PASSWORD, HTTP_X_FORWARDED_FOR=forged)
         assert response.status_code == 429, forged
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_token_throttle_holds_across_two_server_processes(facilities_user, tmp_path):
+    """Two gunicorn processes on the same database share the counts (the database cache): a burst of wrong
+    passwords spread over both gets exactly the configured number of answers before 429, not twice as many."""
+    import http.client
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    env.pop("CACHE_URL", None)
+    root = Path(__file__).resolve().parents[2]
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    ports = [free_port(), free_port()]
+    servers = [
+        subprocess.Popen(
+            [str(gunicorn), "planner.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
+            cwd=root,
+            env=env,
+            stdout=(tmp_path / f"{port}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for port in ports
+    ]
+
+    def post(port: int, password: str) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            body = json.dumps({"username": "fac", "password": password})
+            conn.request("POST", TOKEN, body=body, headers={"Content-Type": "application/json"})
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    try:
+        for port in ports:  # wait until both answer (bounded)
+            for _ in range(120):
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    conn.request("GET", "/api/v1/")
+                    conn.getresponse().read()
+                    conn.close()
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                pytest.fail(f"server on {port} did not start: {(tmp_path / f'{port}.log').read_text()[-2000:]}")
+        from django.core.cache import cache
+
+        cache.clear()  # the readiness probes are not token requests, but start from zero anyway
+        count, _ = token_rate()
+        statuses = [post(ports[i % 2], "wrong-password") for i in range(count + 10)]
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    assert set(statuses) <= {400, 429}, statuses
+    assert statuses.count(400) == count, statuses  # shared counts: not count per process
+    assert statuses[count:] == [429] * 10, statuses

@@ -1,0 +1,44 @@
+"""``reservations/``: what committed feasibility plans hold; install or release one as a set."""
+
+from __future__ import annotations
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from planner import services
+from planner.api.serializers import ReservationSerializer, reservation_queryset
+from planner.models import Reservation
+
+
+class ReservationFilter(filters.FilterSet):
+    class Meta:
+        model = Reservation
+        fields = {"site": ["exact"], "model": ["exact"], "status": ["exact"]}
+
+
+class ReservationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reservations made by ``POST feasibility/`` with ``commit: true``. Read them here; install or release one
+    (all its nodes together) with the two actions."""
+
+    queryset = reservation_queryset()
+    serializer_class = ReservationSerializer
+    filterset_class = ReservationFilter
+    ordering_fields = ["created_at", "id", "quantity"]
+    extra_error_statuses = (409,)
+
+    @extend_schema(request=None, responses={200: ReservationSerializer})
+    @action(detail=True, methods=["post"])
+    def install(self, request, pk=None):
+        """Mark every node of a held reservation installed (409 unless held)."""
+        reservation = services.reservation_install(reservation_id=self.get_object().pk)
+        return Response(ReservationSerializer(reservation_queryset().get(pk=reservation.pk)).data)
+
+    @extend_schema(request=None, responses={200: ReservationSerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """Give a held reservation back: its planned nodes are removed, freeing their capacity (409 unless held)."""
+        reservation = services.reservation_release(reservation_id=self.get_object().pk)
+        return Response(ReservationSerializer(reservation_queryset().get(pk=reservation.pk)).data)

@@ -1,0 +1,343 @@
+"""The OpenAPI contract beyond what drf-spectacular infers: error responses, and the question answers typed.
+
+``PlannerAutoSchema`` (``DEFAULT_SCHEMA_CLASS``) documents, for every operation, each error status it can
+answer, all in the one ``ApiError`` shape (planner/api/exceptions.py): one central place instead of a copy per
+view. The ``*Response`` serializers below only describe answers (the engine builds them); they let generated
+clients make models for the question endpoints.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import permissions, serializers
+
+from planner.api.serializers import ReservationSerializer
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input or an unknown query parameter: `errors` names each field (nothing was written).",
+    401: "No or invalid credentials (`Authorization: Token <key>`).",
+    403: "The user's role may not do this.",
+    404: "No such object.",
+    406: "The `Accept` header asks for a format the API does not serve (JSON).",
+    409: "Refused by a rule or by what still depends on the object (nothing was written).",
+    413: "The request body is too large.",
+    415: "The request body is not `application/json`.",
+    429: "Too many requests: wait for the `Retry-After` seconds.",
+    500: "Server error: nothing was saved.",
+    503: "Temporarily unavailable (the database is down): retry later.",
+}
+
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """Every error under /api/. A 409 may carry more keys (a refused placement: its check result)."""
+
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    code = serializers.CharField(help_text="A machine-readable error kind (not_found, invalid, throttled, ...).")
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Field path (`name`, `fail.0.kind`, `3.slug` for item 3 of a bulk list) -> messages; "
+        "empty when the error is not about a field.",
+    )
+
+    class Meta:
+        ref_name = "ApiError"
+
+
+class PlannerAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema with every error status documented per operation."""
+
+    def _error_statuses(self) -> list[int]:
+        view = self.view
+        public = any(
+            isinstance(p, type) and issubclass(p, permissions.AllowAny) for p in getattr(view, "permission_classes", ())
+        )
+        codes = [400, 406, 500, 503]
+        if not public:
+            codes += [401, 403]
+        if "{" in self.path:
+            codes.append(404)
+        if self.method in WRITE_METHODS:
+            codes += [413, 415]
+        if self.method in (*WRITE_METHODS, "DELETE") and getattr(view, "queryset", None) is not None:
+            codes.append(409)
+        if getattr(view, "throttle_classes", ()):
+            codes.append(429)
+        return sorted(set(codes) | set(getattr(view, "extra_error_statuses", ())))
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        ref = self.resolve_serializer(ApiErrorSerializer, "response").ref
+        for code in self._error_statuses():
+            key = str(code)
+            existing = responses.get(key) or {}
+            content = existing.get("content", {}).get("application/json", {}).get("schema")
+            if content and content.get("$ref") and content != ref and code == 409:
+                # A view documented its own, more specific conflict body (it extends ApiError).
+                existing["description"] = existing.get("description") or ERROR_DESCRIPTIONS[code]
+                continue
+            responses[key] = {
+                "description": existing.get("description") or ERROR_DESCRIPTIONS[code],
+                "content": {"application/json": {"schema": ref}},
+            }
+        return responses
+
+
+class NodeModelRefExtension(OpenApiSerializerFieldExtension):
+    """``model`` is "id or slug": ``oneOf: [integer, string]`` in the schema."""
+
+    target_class = "planner.api.fields.SlugOrPkRelatedField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return build_basic_type(OpenApiTypes.INT)
+        return {
+            "oneOf": [build_basic_type(OpenApiTypes.INT), {"type": "string", "minLength": 1}],
+            "description": "Node model id or slug.",
+        }
+
+
+# ---- question answers ------------------------------------------------------------------------------------
+
+
+def _float(**kw):
+    return serializers.FloatField(**kw)
+
+
+def _nfloat(**kw):
+    return serializers.FloatField(allow_null=True, **kw)
+
+
+class RuleCheckSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    status = serializers.ChoiceField(choices=["ok", "warn", "fail"])
+    message = serializers.CharField()
+    value = _nfloat()
+    limit = _nfloat()
+    unit = serializers.CharField(allow_blank=True)
+
+
+class KwHeadroomSerializer(serializers.Serializer):
+    capacity_kw = _nfloat()
+    load_kw = _float()
+    headroom_kw = _nfloat()
+    limited_by = serializers.CharField(allow_null=True, required=False)
+    utility_capacity_kw = _nfloat(required=False, help_text="Site only; null = unlimited.")
+    room_capacity_kw = _nfloat(required=False)
+
+
+class SpaceHeadroomSerializer(serializers.Serializer):
+    free_u = serializers.IntegerField()
+    largest_free_block_u = serializers.IntegerField()
+    u_height = serializers.IntegerField(required=False)
+
+
+class KgHeadroomSerializer(serializers.Serializer):
+    capacity_kg = _nfloat()
+    load_kg = _float()
+    headroom_kg = _nfloat()
+
+
+class FloorHeadroomSerializer(serializers.Serializer):
+    capacity_kg_m2 = _nfloat()
+    load_kg_m2 = _float()
+    headroom_kg_m2 = _nfloat()
+    method = serializers.CharField(required=False)
+    tile_capacity_kg = _nfloat(required=False)
+    tile_load_kg = _nfloat(required=False)
+    tile_headroom_kg = _nfloat(required=False)
+
+
+class StrandedSerializer(serializers.Serializer):
+    power = _float(help_text="kW of power headroom no cooling is left for.")
+    cooling = _float(help_text="kW of cooling headroom no power is left for.")
+
+
+class HeadroomTotalsSerializer(serializers.Serializer):
+    power = KwHeadroomSerializer()
+    cooling_air = KwHeadroomSerializer()
+    cooling_liquid = KwHeadroomSerializer()
+    space = SpaceHeadroomSerializer()
+    rack_load = KgHeadroomSerializer()
+    floor = FloorHeadroomSerializer()
+    binding = serializers.CharField(allow_null=True, help_text="The dimension with the least headroom.")
+    stranded_kw = StrandedSerializer()
+
+
+class RackHeadroomResponse(HeadroomTotalsSerializer):
+    fits = serializers.DictField(child=serializers.IntegerField(), help_text="Model slug -> how many more fit.")
+    blocked_by = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Model slug -> the rules one unit more than `fits` would break.",
+    )
+
+
+class RowHeadroomSerializer(HeadroomTotalsSerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    containment = serializers.CharField()
+    rack_count = serializers.IntegerField()
+
+
+class RoomHeadroomSerializer(HeadroomTotalsSerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    floor_type = serializers.CharField()
+    rack_count = serializers.IntegerField()
+    rows = RowHeadroomSerializer(many=True)
+
+
+class SiteHeadroomResponse(HeadroomTotalsSerializer):
+    site = serializers.IntegerField()
+    name = serializers.CharField()
+    rack_count = serializers.IntegerField()
+    fits = serializers.DictField(child=serializers.IntegerField(), help_text="Model slug -> estimated count.")
+    fits_basis = serializers.CharField()
+    rooms = RoomHeadroomSerializer(many=True)
+
+
+class CduSizingSerializer(serializers.Serializer):
+    liquid_kw = _float()
+    flow_lpm = _float()
+    residual_air_kw = _float()
+    fluid = serializers.CharField()
+    delta_t_c = _float()
+    rho_kg_per_l = _float()
+    cp_kj_per_kg_k = _float()
+    basis = serializers.CharField()
+
+
+class RetrofitOptionSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    resolves = serializers.ListField(child=serializers.CharField())
+    still_failing = serializers.ListField(child=serializers.CharField(), required=False)
+    capex_usd = _nfloat()
+    pue_after = _nfloat()
+    annual_energy_cost_delta = _nfloat(help_text="Site currency per year; negative = saving.")
+    annual_co2_kg_delta = _nfloat()
+    notes = serializers.CharField(allow_blank=True)
+    prerequisites = serializers.ListField(child=serializers.CharField())
+    cdu = CduSizingSerializer(allow_null=True)
+    applicable = serializers.BooleanField()
+    why_not = serializers.CharField(allow_blank=True)
+    resolves_all_failing_cooling = serializers.BooleanField()
+    recommended = serializers.BooleanField()
+    carried_kw = _float()
+
+
+class PlacementCheckResponse(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="No rule fails (warnings pass).")
+    checks = RuleCheckSerializer(many=True)
+    positions = serializers.ListField(child=serializers.IntegerField())
+    load_kw = _nfloat()
+    air_heat_kw = _nfloat()
+    liquid_heat_kw = _nfloat()
+    weight_kg = _nfloat()
+    equipment_kg = _nfloat()
+    headroom = RackHeadroomResponse()
+    retrofits = RetrofitOptionSerializer(many=True)
+
+
+class PlacementConflictSerializer(ApiErrorSerializer):
+    """409 of a node create or move: the error shape with the full check result beside it."""
+
+    ok = serializers.BooleanField()
+    checks = RuleCheckSerializer(many=True)
+    positions = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    class Meta:
+        ref_name = "PlacementConflict"
+
+
+class RackRetrofitsResponse(serializers.Serializer):
+    rack = serializers.IntegerField()
+    options = RetrofitOptionSerializer(many=True)
+
+
+class PlannedPlacementSerializer(serializers.Serializer):
+    rack = serializers.IntegerField()
+    rack_name = serializers.CharField()
+    u_position = serializers.IntegerField()
+
+
+class RowRetrofitSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    row_name = serializers.CharField()
+    racks = serializers.ListField(child=serializers.IntegerField())
+    unlocks = serializers.IntegerField()
+    resolves = serializers.ListField(child=serializers.CharField())
+    kind = serializers.CharField()
+    capex_usd = _nfloat()
+    notes = serializers.CharField(allow_blank=True)
+
+
+class EnergySerializer(serializers.Serializer):
+    kw = _float()
+    pue = _float()
+    annual_kwh = _float()
+    annual_cost = _nfloat()
+    annual_co2_kg = _nfloat()
+    basis = serializers.CharField()
+
+
+class FeasibilityResponse(serializers.Serializer):
+    requested = serializers.IntegerField()
+    fits_now = serializers.BooleanField()
+    placed = serializers.IntegerField()
+    placements = PlannedPlacementSerializer(many=True)
+    unplaced = serializers.IntegerField()
+    binding = serializers.DictField(child=serializers.IntegerField(), help_text="Rule code -> units it blocked.")
+    retrofits = RowRetrofitSerializer(many=True)
+    energy = EnergySerializer()
+    model = serializers.CharField(help_text="Node model slug.")
+    committed_node_ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="With commit: the reservation's nodes."
+    )
+    reservation = ReservationSerializer(required=False, help_text="With commit: the reservation made (or replayed).")
+
+
+class TcoOptionSerializer(serializers.Serializer):
+    option = serializers.ChoiceField(choices=["on_prem", "colocation", "cloud"])
+    total_usd = _nfloat()
+    capex_usd = _float()
+    energy_usd = _float()
+    rent_usd = _float()
+    cloud_usd = _float()
+    energy_kwh = _nfloat()
+    co2_kg = _nfloat()
+    notes = serializers.CharField(allow_blank=True)
+
+
+class TcoSensitivitySerializer(serializers.Serializer):
+    energy_price_step = _float()
+    utilization_step = _float()
+    energy_price_per_kwh = _float()
+    utilization = _float()
+    on_prem_usd = _nfloat()
+    colocation_usd = _nfloat()
+    cloud_usd = _nfloat()
+    cheapest = serializers.CharField(allow_null=True)
+
+
+class UnamortizedSerializer(serializers.Serializer):
+    years_in_service = serializers.IntegerField()
+    recovered_usd = _float()
+    unrecovered_usd = _float()
+
+
+class TcoResponse(serializers.Serializer):
+    model = serializers.CharField()
+    quantity = serializers.IntegerField()
+    fits_now = serializers.BooleanField()
+    retrofit_capex_usd = _nfloat()
+    options = TcoOptionSerializer(many=True)
+    cheapest = serializers.CharField(allow_null=True)
+    sensitivity = TcoSensitivitySerializer(many=True)
+    unamortized = UnamortizedSerializer(many=True)
+    assumptions = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(child=serializers.CharField())
