@@ -1,6 +1,7 @@
 from django.urls import path
 
 from planner.web import crud, placement, views
+from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
 
@@ -11,6 +12,9 @@ urlpatterns = [
     path("rooms/<int:pk>/", views.room_detail, name="room-detail"),
     path("racks/<int:pk>/", views.rack_detail, name="rack-detail"),
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("catalogue/device-types/", device_types_page, name="device-types-import"),
+    path("netbox/import/", netbox_import_page, name="netbox-import"),
+    path("sites/<int:pk>/checklist/", site_checklist_page, name="site-checklist"),
     path("place/", placement.place, name="place"),
     path("place/check/", placement.place_check, name="place-check"),
     path("feasibility/", placement.feasibility, name="feasibility"),
