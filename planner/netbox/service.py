@@ -146,7 +146,7 @@ def _lock(site_ids: list[int]) -> None:
         Rack.objects.filter(row__room__site_id__in=site_ids),
         Pdu.objects.filter(rack__row__room__site_id__in=site_ids),
     ):
-        list(qs.select_for_update().order_by("pk").values_list("pk", flat=True))
+        list(qs.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
 
 
 def _models(est: Estate, summary: Summary, *, model_map: dict, skip_incomplete: bool) -> dict[str, NodeModel]:
