@@ -76,11 +76,6 @@ class SummarySerializer(serializers.Serializer):
     sites = SiteLine(many=True)
 
 
-class RefusedSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.ListField(child=serializers.CharField())
-
-
 class NetboxDryRunView(APIView):
     """What an import from NetBox would create and change, and which racks would fail a rule. Writes nothing."""
 
@@ -88,7 +83,10 @@ class NetboxDryRunView(APIView):
         request=DryRunRequest,
         responses={
             200: SummarySerializer,
-            400: OpenApiResponse(RefusedSerializer, description="Invalid input, NetBox unreadable, or refused."),
+            400: OpenApiResponse(
+                description="Invalid input (field errors), NetBox unreadable, or the import refused "
+                "({detail, errors}). Nothing was written."
+            ),
             403: OpenApiResponse(description="Facilities only."),
         },
     )

@@ -53,6 +53,9 @@ def test_import_page_refusals_are_400_and_write_nothing(fac, proc, netbox):
     assert r.status_code == 400
     assert proc.get("/netbox/import/").status_code == 403
     assert proc.post("/netbox/import/", form(netbox)).status_code == 403
+    anonymous = Client().post("/netbox/import/", form(netbox))
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert proc.post("/catalogue/device-types/", {}).status_code == 403
     assert Site.objects.count() == 0
 
 
