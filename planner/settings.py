@@ -296,6 +296,13 @@ if os.environ.get("RETROFIT_CONFIG_JSON"):
 # Sites whose budget totals each process keeps (selectors.site_budgets): ~1.6 MB per 4,000-rack site.
 PLANNER_BUDGET_CACHE_SITES = int(os.environ.get("PLANNER_BUDGET_CACHE_SITES", "64"))
 
+# NetBox import (planner/netbox): seconds per NetBox request, and device-type slug -> our node-model slug
+# ("nvidia-dgx-a100-640gb=dgx-a100,..."), added to the built-in map.
+NETBOX_TIMEOUT_S = float(os.environ.get("NETBOX_TIMEOUT_S", "30"))
+# NetBox base URLs the API may read (POST /api/v1/netbox/dry-run/); empty = the API reads none.
+NETBOX_URLS = env_list("NETBOX_URLS", "")
+NETBOX_MODEL_MAP = dict(item.split("=", 1) for item in env_list("NETBOX_MODEL_MAP", "") if "=" in item)
+
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))
 

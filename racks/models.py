@@ -146,6 +146,9 @@ class Site(models.Model):
     # Changes, in the same transaction, whenever anything that feeds the site's shared budgets changes
     # (planner.budget_tokens); cached budget totals are keyed by it. Not user data: never exported.
     budget_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
+    netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
+    netbox_url = models.CharField(max_length=200, blank=True, default="", editable=False)
     history = HistoricalRecords(excluded_fields=["budget_token"])
 
     class Meta:
@@ -190,6 +193,8 @@ class Room(models.Model):
     floor_load_method = models.CharField(
         max_length=12, choices=FloorLoadMethod.choices, default=FloorLoadMethod.FOOTPRINT
     )
+    # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
+    netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -244,6 +249,8 @@ class Row(models.Model):
         validators=NON_NEGATIVE,
         help_text="Air heat one rack may reject, in kW; empty = 10 kW open aisles, 25 kW contained.",
     )
+    # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
+    netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -298,6 +305,8 @@ class Rack(models.Model):
     depth_mm = models.FloatField(default=1200, validators=[MinValueValidator(1)])
     max_load_kg = models.FloatField(validators=NON_NEGATIVE, help_text="Equipment weight the frame may carry, kg.")
     empty_weight_kg = models.FloatField(validators=NON_NEGATIVE, help_text="Weight of the empty frame, kg.")
+    # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
+    netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -362,6 +371,8 @@ class PowerSource(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     capacity_kw = models.FloatField(validators=NON_NEGATIVE, help_text="Capacity in kW.")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children")
+    # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
+    netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -456,6 +467,8 @@ class Pdu(models.Model):
     )
     power_factor = models.FloatField(default=1.0, validators=[MinValueValidator(0.01), MaxValueValidator(1.0)])
     source = models.ForeignKey(PowerSource, null=True, blank=True, on_delete=models.RESTRICT, related_name="pdus")
+    # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
+    netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -534,6 +547,8 @@ class NodeModel(models.Model):
     rack_scale = models.BooleanField(default=False, help_text="A whole-rack system: needs an empty rack.")
     source = models.TextField(blank=True, default="", help_text="Where each figure comes from.")
     notes = models.TextField(blank=True, default="")
+    # The NetBox device-type slug (library and NetBox agree on it) this model was imported from or matched to.
+    netbox_slug = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -570,6 +585,8 @@ class Node(models.Model):
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
+    netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
     history = HistoricalRecords()
 
     class Meta:

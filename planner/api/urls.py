@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from planner.api import questions, reports, reservations, transfer, views
+from planner.api.netbox import NetboxDryRunView
 
 PAGE_METHODS = ["get", "head"]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("tco/", questions.TcoView.as_view(), name="tco"),
     path("sites/import/", transfer.SiteImportView.as_view(), name="site-import"),
     path("sites/<int:pk>/export/", transfer.SiteExportView.as_view(), name="site-export"),
+    path("netbox/dry-run/", NetboxDryRunView.as_view(), name="netbox-dry-run"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # HTML pages: GET only (OPTIONS rendered the Swagger template without its context: a 500).

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from planner.web import crud, imports, placement, views
+from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
 
@@ -13,6 +14,9 @@ urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
     path("sites/import/", imports.site_import, name="site-import-page"),
     path("imports/<int:pk>/", imports.import_job_page, name="import-job-page"),
+    path("catalogue/device-types/", device_types_page, name="device-types-import"),
+    path("netbox/import/", netbox_import_page, name="netbox-import"),
+    path("sites/<int:pk>/checklist/", site_checklist_page, name="site-checklist"),
     path("place/", placement.place, name="place"),
     path("place/check/", placement.place_check, name="place-check"),
     path("feasibility/", placement.feasibility, name="feasibility"),

@@ -145,6 +145,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "rooms/<int:pk>/": Endpoint({"GET": READ}, "room"),
     "racks/<int:pk>/": Endpoint({"GET": READ}, "rack"),
     "catalogue/": Endpoint({"GET": READ}),
+    # NetBox import pages (their POSTs read a NetBox: tests/netbox/test_pages.py checks the roles there).
+    "catalogue/device-types/": Endpoint({"GET": WRITE}),
+    "netbox/import/": Endpoint({"GET": WRITE}),
+    "sites/<int:pk>/checklist/": Endpoint({"GET": READ}, "site"),
     "place/": Endpoint({"GET": QUESTION, "POST": WRITE}),  # POST records the nodes
     "place/check/": Endpoint({"GET": QUESTION}),
     "sites/import/": Endpoint({"GET": WRITE, "POST": WRITE}),  # POST queues an import job
@@ -160,6 +164,12 @@ ENDPOINTS: dict[str, Endpoint] = {
 # Patterns deliberately not requested, each rule with its reason. A rule that matches nothing fails the suite.
 TESTED_ADMIN = {route for route in ENDPOINTS if route.startswith("admin/")}
 SKIPPED: tuple[tuple[str, object, str], ...] = (
+    (
+        "NetBox dry run API",
+        lambda route, ns: route == "api/v1/netbox/dry-run/",
+        "a valid body makes the server read a NetBox: tests/netbox/test_api.py checks every role against a "
+        "loopback NetBox",
+    ),
     (
         "DRF format-suffix variants",
         lambda route, ns: "(?P<format>" in route or "<drf_format_suffix:format>" in route,
