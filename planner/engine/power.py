@@ -101,22 +101,70 @@ def rule_power_rack(st: RackState) -> RuleResult:
     return rule_result("POWER_RACK", OK if ok else FAIL, msg, load, 0.0, "kW")
 
 
-_REDUNDANCY: dict[tuple[int, int], RuleResult] = {}
+_REDUNDANCY: dict[tuple, RuleResult] = {}
+
+
+def side_chains(ctx: RackContext) -> tuple[set[int], set[int], list[str]]:
+    """(sources above side A's PDUs, sources above side B's, names of PDUs with no source recorded)."""
+    by_id = {s.source_id: s for s in ctx.sources}
+    chains: dict[str, set[int]] = {"A": set(), "B": set()}
+    unknown = []
+    for p in ctx.pdus:
+        side = _side(p)
+        if side not in chains:
+            continue
+        sid = p.source_id
+        if sid is None:
+            unknown.append(p.name)
+        seen = chains[side]
+        while sid is not None and sid not in seen:
+            s = by_id.get(sid)
+            if s is None:
+                break
+            seen.add(sid)
+            sid = s.parent_id
+    return chains["A"], chains["B"], unknown
 
 
 def rule_power_redundancy(st: RackState) -> RuleResult:
+    """Warn on one side only, or when the A and B paths share a power source below the utility (DESIGN
+    "The load flow and redundancy": a common UPS, panel or busway is a single point of failure)."""
+    ctx = st.ctx
     a = b = 0
-    for p in st.ctx.pdus:
+    for p in ctx.pdus:
         side = _side(p)
         if side == "A":
             a += 1
         elif side == "B":
             b += 1
-    hit = _REDUNDANCY.get((a, b))
+    if a and b and ctx.sources:
+        chain_a, chain_b, unknown = side_chains(ctx)
+        by_id = {s.source_id: s for s in ctx.sources}
+        shared = sorted(
+            (by_id[i] for i in chain_a & chain_b if by_id[i].kind != "utility"), key=lambda s: (s.name, s.source_id)
+        )
+        if shared:
+            names = ", ".join(f"{s.kind} {s.name}" for s in shared)
+            msg = (
+                f"A+B feeds ({a} PDU(s) on side A, {b} on side B) share {names}: a single point of failure "
+                "below the utility; feed side B from an independent source"
+            )
+            return rule_result("POWER_REDUNDANCY", WARN, msg, None, None, "")
+        key = (a, b, bool(unknown))
+    else:
+        key = (a, b, None)
+    hit = _REDUNDANCY.get(key)
     if hit is not None:
         return hit
     if a and b:
-        r = rule_result("POWER_REDUNDANCY", OK, f"A+B feeds: {a} PDU(s) on side A, {b} on side B", None, None, "")
+        msg = f"A+B feeds: {a} PDU(s) on side A, {b} on side B"
+        if key[2] is None:
+            msg += "; not checked: no upstream power sources recorded (independence of the paths unknown)"
+        elif key[2]:
+            msg += "; not checked for every PDU: some have no upstream source recorded"
+        else:
+            msg += "; their paths share no power source below the utility"
+        r = rule_result("POWER_REDUNDANCY", OK, msg, None, None, "")
     elif a or b:
         side, other = ("A", "B") if a else ("B", "A")
         msg = f"PDUs on side {side} only ({a or b}): losing that feed drops the rack; add side {other} for A+B"
@@ -125,7 +173,7 @@ def rule_power_redundancy(st: RackState) -> RuleResult:
         msg = "no PDUs recorded: the rack has no power feed on side A or B"
         r = rule_result("POWER_REDUNDANCY", WARN, msg, None, None, "")
     if len(_REDUNDANCY) < 256:
-        _REDUNDANCY[(a, b)] = r
+        _REDUNDANCY[key] = r
     return r
 
 
