@@ -33,6 +33,13 @@ def _as_dict(option) -> dict:
     return out
 
 
+def offers_retrofits(failing_codes) -> bool:
+    """Whether a check offers retrofit options: when any rule fails (power options sit beside cooling ones;
+    the advisor marks an option that resolves no failing rule as not applicable). The API and the pages
+    both ask this."""
+    return bool(failing_codes)
+
+
 def retrofit_options(
     ctx: RackContext,
     *,

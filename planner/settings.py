@@ -232,6 +232,9 @@ if os.environ.get("RETROFIT_CONFIG_JSON"):
 # Sites whose budget totals each process keeps (selectors.site_budgets): ~1.6 MB per 4,000-rack site.
 PLANNER_BUDGET_CACHE_SITES = int(os.environ.get("PLANNER_BUDGET_CACHE_SITES", "64"))
 
+# "Near a limit" (dashboard, floor plan, nightly report): load at or above this share of capacity.
+PLANNER_NEAR_LIMIT_SHARE = float(os.environ.get("PLANNER_NEAR_LIMIT_SHARE", "0.8"))
+
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))
 

@@ -258,16 +258,41 @@ def rule_power_site(st: RackState) -> RuleResult:
     return rule_result("POWER_SITE", OK if ok else FAIL, msg, total, cap, "kW")
 
 
+def feed_loss_mode(m: NodeModelSpec) -> str:
+    """What a node does with one of its two feeds lost, its PSUs split evenly over A and B (reference §1.1
+    "1-feed OK?", C from PSU count x rating): "full" (the powered half carries max power), "capped" (it runs
+    at most at the powered PSUs' kW: NVIDIA's "reduced performance level", §1.1 P [S1], the GPU power brake
+    of FTR configurations, T [S14]), "off" (no PSU left powered) or "unknown" (no PSU data: not checked).
+    The nightly report and PSU_FEED_LOSS both answer from this."""
+    if m.psu_count <= 0 or not m.psu_rating_kw > 0:
+        return "unknown"
+    powered = m.psu_count // 2
+    if powered == 0:
+        return "off"
+    return "full" if within(m.max_power_kw, powered * m.psu_rating_kw) else "capped"
+
+
 def _feed_loss(m: NodeModelSpec) -> tuple[bool, float, float, float, str]:
     """(ok, demand kW, powered kW, demand/powered, arithmetic) of one model with one feed lost."""
+    mode = feed_loss_mode(m)
+    if mode == "unknown":
+        line = f"{m.slug}: not checked: no PSU data (PSU count / rating unsourced)"
+        return True, m.max_power_kw, 0.0, 0.0, line
     powered = m.psu_count // 2
     kw = powered * m.psu_rating_kw
-    ok = within(m.max_power_kw, kw)
+    ok = mode == "full"
     ratio = m.max_power_kw / kw if kw > 0 else (INF if m.max_power_kw > 0 else 0.0)
     line = (
         f"{m.slug}: {m.psu_count} PSUs, one feed lost -> {powered} x {fmt(m.psu_rating_kw)} kW = {fmt(kw)} kW "
         f"{'>=' if ok else '<'} {fmt(m.max_power_kw)} kW max"
     )
+    if mode == "full":
+        line += ": runs at full power"
+    elif mode == "capped":
+        need = f"; {m.psus_required} PSUs carry it in normal operation" if m.psus_required else ""
+        line += f": capped at {fmt(kw)} kW ({kw / m.max_power_kw:.0%} of max, reduced performance{need})"
+    else:
+        line += ": no PSU left powered, the node goes off"
     return ok, m.max_power_kw, kw, ratio, line
 
 
@@ -291,7 +316,7 @@ def rule_psu_feed_loss(st: RackState) -> RuleResult:
             worst = facts
         (fine if facts[0] else short).append(facts[4])
     if short:
-        msg = "; ".join(short) + " (runs degraded on one feed)"
+        msg = "; ".join(short)
         if fine:
             msg += "; " + "; ".join(fine)
         return rule_result("PSU_FEED_LOSS", WARN, msg, worst[1], worst[2], "kW")

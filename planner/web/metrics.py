@@ -15,13 +15,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
+from planner.engine.capacity import is_near_limit
 from planner.engine.cooling import close_coupled_loops, liquid_loops, usable
 from planner.engine.flow import air_headroom_kw, proportional_split
 from planner.engine.inputs import RackContext
 from planner.engine.rules import build_state
 from planner.engine.units import air_kw_per_rack_limit, pdu_usable_kw
 
-NEAR_LIMIT = 0.8
+NEAR_LIMIT = settings.PLANNER_NEAR_LIMIT_SHARE
 
 
 def air_limit_kw(containment: str, limit_kw: float | None) -> float:
@@ -106,8 +109,7 @@ class RackFigures:
 
     @property
     def near_limit(self) -> bool:
-        worst = self.worst_ratio
-        return worst is not None and worst > NEAR_LIMIT
+        return is_near_limit(self.worst_ratio, NEAR_LIMIT)
 
 
 def figures_from_context(ctx: RackContext) -> RackFigures:

@@ -99,3 +99,29 @@ def test_a_single_cdu_whose_remaining_units_suffice_is_ok():
 def test_air_only_rack_has_no_liquid_redundancy_finding():
     r = rule(check_placement(ctx(), Placement(H100)), "COOLING_LIQUID_REDUNDANCY")
     assert r.status == "ok" and r.message == "no liquid heat"
+
+
+# --- PSU_FEED_LOSS: what the node does (reference §1.1 "1-feed OK?") -------------------------------------
+
+
+def test_feed_loss_says_full_power_capped_or_off():
+    from dataclasses import replace
+
+    from planner.engine.power import feed_loss_mode
+    from tests.engine.builders import A100
+
+    assert feed_loss_mode(A100) == "full"  # 3 x 3.0 = 9.0 >= 6.5 kW, P* [S3]
+    assert feed_loss_mode(H100) == "capped"  # 3 x 3.3 = 9.9 < 10.2 kW, P [S1]
+    assert feed_loss_mode(replace(H100, psu_count=1)) == "off"
+    assert feed_loss_mode(replace(H100, psu_count=0, psu_rating_kw=0.0)) == "unknown"
+    r = rule(check_placement(ctx(), Placement(H100)), "PSU_FEED_LOSS")
+    assert r.status == "warn" and "capped at 9.9 kW (97% of max, reduced performance" in r.message
+    r = rule(check_placement(ctx(), Placement(A100)), "PSU_FEED_LOSS")
+    assert r.status == "ok" and "runs at full power" in r.message
+
+
+def test_a_model_without_psu_data_is_not_checked_rather_than_warned():
+    from dataclasses import replace
+
+    r = rule(check_placement(ctx(), Placement(replace(H100, psu_count=0, psu_rating_kw=0.0))), "PSU_FEED_LOSS")
+    assert r.status == "ok" and "not checked: no PSU data" in r.message

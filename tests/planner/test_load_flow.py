@@ -204,3 +204,40 @@ def test_a_2n_site_with_n_plus_1_cooling_has_no_redundancy_finding():
         p.save()
     r = _rule(engine.check_rack(selectors.rack_context(rack.id)), "POWER_REDUNDANCY")
     assert r.status == "warn" and f"ups {ups_a.name}" in r.message
+
+
+def test_check_and_report_agree_on_a_model_without_psu_data():
+    from planner import reports
+
+    model = NodeModel.objects.create(
+        slug="no-psu-data", vendor="x", name="No PSU data", u_height=2, max_power_kw=1.0, typical_power_kw=1.0,
+        weight_kg=20.0, cooling="air", liquid_fraction=0.0, psu_count=0, psu_rating_kw=0.0, psus_required=0,
+    )  # fmt: skip
+    site = SiteFactory()
+    row = RowFactory(room=RoomFactory(site=site))
+    CoolingLoopFactory(site=site, room=row.room)
+    rack = RackFactory(row=row)
+    _feeds(rack)
+    NodeFactory(rack=rack, model=model, u_position=1)
+    r = _rule(engine.check_rack(selectors.rack_context(rack.id)), "PSU_FEED_LOSS")
+    report = reports.report_build(site.id)
+    assert r.status == "ok" and "not checked" in r.message
+    assert report.summary["psu_feed_loss_node_count"] == 0
+
+
+def test_dashboard_and_report_count_the_same_racks_near_a_limit():
+    # Two racks of one 415 V 63 A 3-phase PDU per side at 0.8 (36.23 kW): 3 x H100 = 30.6 kW (84 %) is near
+    # the limit (>= 80 % used), 2 x H100 = 20.4 kW (56 %) is not; generous cooling and floor.
+    from planner import reports
+
+    site = SiteFactory()
+    row = RowFactory(room=RoomFactory(site=site), air_kw_per_rack_limit=100.0)
+    CoolingLoopFactory(site=site, room=row.room, unit_capacity_kw=500.0)
+    for count in (3, 2):
+        rack = RackFactory(row=row, max_load_kg=2000.0)
+        _feeds(rack, amps=63.0)
+        _fill(rack, "dgx-h100", count)
+    headline = next(h for h in site_headlines() if h.site.id == site.id)
+    report = reports.report_build(site.id)
+    assert headline.racks_near_limit == 1
+    assert report.summary["near_limit_count"] == 1
