@@ -175,12 +175,21 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) 
         return 0.0  # CRAH units pool per room: see ``air_units``
 
     def power_head(rack_ids: list[int]) -> float:
-        heads = {rid: max(racks[rid]["power"]["headroom_kw"], 0.0) for rid in rack_ids}
-        best = sum(heads.values())
-        for sid in {sid for rid in rack_ids for sid in fed.get(rid, ())}:
-            left = max(source_cap[sid] - source_load.get(sid, 0.0), 0.0)
-            others = sum(h for rid, h in heads.items() if sid not in fed[rid])
-            best = min(best, left + others)
+        # Each source feeding the group bounds it: its own headroom plus the racks it does not feed.
+        total = 0.0
+        fed_sum: dict[int, float] = defaultdict(float)
+        for rid in rack_ids:
+            h = racks[rid]["power"]["headroom_kw"]
+            h = h if h > 0 else 0.0
+            total += h
+            for sid in fed.get(rid, ()):
+                fed_sum[sid] += h
+        best = total
+        for sid, under in fed_sum.items():
+            left = source_cap[sid] - source_load.get(sid, 0.0)
+            bound = (left if left > 0 else 0.0) + total - under
+            if bound < best:
+                best = bound
         if utility_headroom is not None:
             best = min(best, max(utility_headroom, 0.0))
         return best
