@@ -18,30 +18,19 @@ the same API requests with these functions patched in (``patched()``) to time th
 
 from __future__ import annotations
 
-from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from unittest import mock
 
-from cooling.models import CoolingLoop
 from planner import selectors
 from planner.engine.inputs import (
     PduSpec,
     PlacedNode,
-    PowerSourceSpec,
     RackContext,
-    RackSpec,
-    RoomSpec,
     RowSpec,
-    SiteSpec,
 )
 from planner.selectors import (
-    AIR_SIDE,
-    LIQUID,
     SiteSnapshot,
-    _loop_spec,
-    _most_specific_liquid,
-    _source_chain_ids,
     node_model_spec,
 )
 from racks.models import Rack, Site
@@ -92,138 +81,54 @@ def collect(site_id: int) -> SiteData:
     return data
 
 
-@dataclass
-class Budgets:
-    """Per-rack own figures and the shared totals they add up to."""
-
-    serving: dict
-    liquid: dict
-    power: dict
-    air: dict
-    liquid_by_loop: dict
-    chains: dict
-    site_total: float
-    room_air: dict
-    loop_total: dict
-    source_total: dict
-
-
-def budgets(data: SiteData) -> Budgets:
-    loops = data.loops
-    serving, liquid_serving, own_power, own_air, own_liq, chains = {}, {}, {}, {}, {}, {}
-    by_id = {lp.id: lp for lp in loops}
+def budgets(data: SiteData) -> selectors.SiteBudgets:
+    """The shared totals from the per-rack rows, by the selectors' pure ``build_site_budgets`` (the load
+    flow of ``planner.engine.flow``): only the data access differs."""
+    room_of_rack = {rack.id: data.room_of_row[rack.row_id] for rack in data.racks}
+    rack_loads = []
     for rack in data.racks:
-        room_id = data.room_of_row[rack.row_id]
-        srv = [lp for lp in data.explicit[rack.id] if lp.room_id in (room_id, None)]
-        srv = [by_id[lp.id] for lp in srv] + [lp for lp in loops if lp.n_racks == 0 and lp.room_id in (room_id, None)]
-        srv.sort(key=lambda lp: lp.id)
-        liq = _most_specific_liquid(srv, room_id)
-        serving[rack.id], liquid_serving[rack.id] = srv, liq
         nodes = data.nodes[rack.id]
-        power = sum(n.model.max_power_kw for n in nodes)
-        immersed = any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liq)
-        liquid = power if immersed else sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes)
-        own_power[rack.id], own_air[rack.id] = power, power - liquid
-        own_liq[rack.id] = {lp.id: liquid / len(liq) for lp in liq} if liq and liquid else {}
-        chains[rack.id] = _source_chain_ids(data.sources, (p.source_id for p in data.pdus[rack.id]))
-    room_air: dict = defaultdict(float)
-    loop_total: dict = defaultdict(float)
-    source_total: dict = defaultdict(float)
-    for rack in data.racks:
-        room_air[data.room_of_row[rack.row_id]] += own_air[rack.id]
-        for lid, kw in own_liq[rack.id].items():
-            loop_total[lid] += kw
-        for sid in chains[rack.id]:
-            source_total[sid] += own_power[rack.id]
-    return Budgets(
-        serving, liquid_serving, own_power, own_air, own_liq, chains, sum(own_power.values()), room_air,
-        loop_total, source_total,
-    )  # fmt: skip
+        if nodes:
+            power = sum(n.model.max_power_kw for n in nodes)
+            liquid = sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes)
+            rack_loads.append((rack.id, room_of_rack[rack.id], power, liquid))
+    sources = {
+        s.id: selectors.SourceRow(s.id, s.parent_id, s.name, s.kind, s.capacity_kw) for s in data.sources.values()
+    }
+    return selectors.build_site_budgets(
+        sources=sources,
+        loops=data.loops,
+        links=[(lp.id, rack_id) for rack_id, loops in data.explicit.items() for lp in loops],
+        rack_loads=rack_loads,
+        pdu_sources=[(rack_id, p.source_id) for rack_id, pdus in data.pdus.items() for p in pdus],
+    )
 
 
-def context(data: SiteData, b: Budgets, rack) -> RackContext:
-    site = data.site
+def context(data: SiteData, b: selectors.SiteBudgets, rack) -> RackContext:
     row = data.row_by_id[rack.row_id]
     room = data.room_by_id[row.room_id]
-    own_liq = b.liquid_by_loop[rack.id]
-    loop_specs = []
-    for lp in b.serving[rack.id]:
-        if lp.kind in LIQUID:
-            if lp not in b.liquid[rack.id]:
-                continue
-            other = b.loop_total.get(lp.id, 0.0) - own_liq.get(lp.id, 0.0)
-        else:
-            other = 0.0
-        loop_specs.append(_loop_spec(lp, other_heat_kw=max(other, 0.0), racks_served=lp.n_racks))
-    air_loops = tuple(
-        _loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks)
-        for lp in data.loops
-        if lp.kind in AIR_SIDE and lp.room_id in (room.id, None)
+    pdus = [
+        PduSpec(
+            pdu_id=p.id,
+            name=p.name,
+            side=p.side,
+            phases=p.phases,
+            voltage_v=p.voltage_v,
+            current_a=p.current_a,
+            power_factor=p.power_factor,
+            source_id=p.source_id,
+        )
+        for p in data.pdus[rack.id]
+    ]
+    row_spec = RowSpec(
+        row_id=row.id,
+        name=row.name,
+        aisle_width_mm=row.aisle_width_mm,
+        containment=row.containment,
+        air_kw_per_rack_limit=row.air_kw_per_rack_limit,
     )
-    sources = data.sources
-    return RackContext(
-        site=SiteSpec(
-            site_id=site.id,
-            name=site.name,
-            utility_capacity_kw=site.utility_capacity_kw,
-            power_derating=site.power_derating,
-            other_load_kw=b.site_total - b.power[rack.id],
-            energy_price_per_kwh=site.energy_price_per_kwh,
-            carbon_kg_per_kwh=site.carbon_kg_per_kwh,
-            design_pue=site.design_pue,
-        ),
-        room=RoomSpec(
-            room_id=room.id,
-            name=room.name,
-            floor_type=room.floor_type,
-            floor_rated_load_kg_m2=room.floor_rated_load_kg_m2,
-            tile_rated_load_kg=room.tile_rated_load_kg,
-            floor_load_method=room.floor_load_method,
-            other_air_heat_kw=b.room_air[room.id] - b.air[rack.id],
-            air_loops=air_loops,
-        ),
-        row=RowSpec(
-            row_id=row.id,
-            name=row.name,
-            aisle_width_mm=row.aisle_width_mm,
-            containment=row.containment,
-            air_kw_per_rack_limit=row.air_kw_per_rack_limit,
-        ),
-        rack=RackSpec(
-            rack_id=rack.id,
-            name=rack.name,
-            u_height=rack.u_height,
-            width_mm=rack.width_mm,
-            depth_mm=rack.depth_mm,
-            max_load_kg=rack.max_load_kg,
-            empty_weight_kg=rack.empty_weight_kg,
-        ),
-        nodes=tuple(data.nodes[rack.id]),
-        pdus=tuple(
-            PduSpec(
-                pdu_id=p.id,
-                name=p.name,
-                side=p.side,
-                phases=p.phases,
-                voltage_v=p.voltage_v,
-                current_a=p.current_a,
-                power_factor=p.power_factor,
-                source_id=p.source_id,
-            )
-            for p in data.pdus[rack.id]
-        ),
-        sources=tuple(
-            PowerSourceSpec(
-                source_id=sid,
-                name=sources[sid].name,
-                kind=sources[sid].kind,
-                capacity_kw=sources[sid].capacity_kw,
-                other_load_kw=b.source_total[sid] - b.power[rack.id],
-                parent_id=sources[sid].parent_id,
-            )
-            for sid in b.chains[rack.id]
-        ),
-        loops=tuple(loop_specs),
+    return selectors.budget_context(
+        b, site=data.site, room=room, row_spec=row_spec, rack=rack, nodes=data.nodes[rack.id], pdus=pdus
     )
 
 
@@ -233,7 +138,7 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
     b = budgets(data)
     contexts = {rack.id: context(data, b, rack) for rack in data.racks}
     models = selectors.catalogue_specs()
-    return SiteSnapshot(data.site, data.rooms, data.rows, data.racks, contexts, models)
+    return SiteSnapshot(data.site, data.rooms, data.rows, data.racks, contexts, models, data.loops, b)
 
 
 def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:

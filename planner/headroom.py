@@ -11,6 +11,8 @@ import math
 from collections import defaultdict
 
 from planner import engine
+from planner.engine import flow
+from planner.engine import power as engine_power
 from planner.selectors import SiteSnapshot
 
 DIMENSIONS = ("power", "cooling_air", "cooling_liquid", "rack_load", "floor", "space")
@@ -30,9 +32,13 @@ def _sum(items: list[dict], dim: str, unit: str) -> dict:
     return {f"capacity_{unit}": round(cap, 3), f"load_{unit}": round(load, 3), f"headroom_{unit}": round(head, 3)}
 
 
-def _group(
-    items: list[dict], *, air_capacity_kw: float | None, liquid: dict | None, power_cap_kw: float | None
-) -> dict:
+def _group(items: list[dict], shared: dict) -> dict:
+    """One group's figures: per-rack sums, then bounded by the shared elements it uses, each counted once.
+
+    ``shared``: "power_head_kw" (the group's power headroom after its sources and the utility), "air"
+    ({capacity_kw, load_kw, headroom_kw} over its air-side units, each once, or None for a row) and
+    "liquid" (the same over its liquid loops, each once; None: no liquid loop serves it).
+    """
     out = {
         "power": _sum(items, "power", "kw"),
         "cooling_air": _sum(items, "cooling_air", "kw"),
@@ -49,19 +55,27 @@ def _group(
             "headroom_kg_m2": min((i["floor"]["headroom_kg_m2"] for i in items), default=0.0),
         },
         "rack_count": len(items),
-        # Power free where cooling is exhausted, and cooling free where power is: summed over the racks.
-        "stranded_kw": {
-            key: round(sum(i.get("stranded_kw", {}).get(key, 0.0) for i in items), 3) for key in ("power", "cooling")
-        },
     }
-    if air_capacity_kw is not None:
-        air = out["cooling_air"]
-        air["room_capacity_kw"] = round(air_capacity_kw, 3)
-        air["headroom_kw"] = round(min(air["headroom_kw"], max(air_capacity_kw - air["load_kw"], 0.0)), 3)
-    if liquid is not None:
-        out["cooling_liquid"] = liquid
-    if power_cap_kw is not None:
-        out["power"]["headroom_kw"] = round(min(out["power"]["headroom_kw"], max(power_cap_kw, 0.0)), 3)
+    power = out["power"]
+    power["headroom_kw"] = round(min(power["headroom_kw"], max(shared["power_head_kw"], 0.0)), 3)
+    air = out["cooling_air"]
+    if shared.get("air") is not None:
+        units = shared["air"]
+        air["room_capacity_kw"] = round(units["capacity_kw"], 3)
+        air["headroom_kw"] = round(min(air["headroom_kw"], units["headroom_kw"]), 3)
+    if shared.get("liquid") is not None:
+        out["cooling_liquid"] = shared["liquid"]
+    for dim in ("power", "cooling_air", "cooling_liquid"):
+        d = out[dim]
+        d["headroom_kw"] = round(min(d["headroom_kw"], d["capacity_kw"]), 3)
+    # Power free where cooling is exhausted, and cooling free where power is: of the group's own headrooms
+    # (a shared loop's or source's headroom once), so neither exceeds its capacity.
+    cool_free = max(air["headroom_kw"], 0.0) + max(out["cooling_liquid"]["headroom_kw"], 0.0)
+    power_free = max(power["headroom_kw"], 0.0)
+    out["stranded_kw"] = {
+        "power": round(max(power_free - cool_free, 0.0), 3),
+        "cooling": round(max(cool_free - power_free, 0.0), 3),
+    }
     out["binding"] = _binding(out)
     return out
 
@@ -113,61 +127,126 @@ def _estimated_fits(items: list[dict], models, power_headroom_kw: float) -> dict
 
 
 def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) -> dict:
-    """The contract's ``sites/{id}/headroom/``: site totals, ``rooms`` with their ``rows`` nested."""
+    """The contract's ``sites/{id}/headroom/``: site totals, ``rooms`` with their ``rows`` nested.
+
+    Shared elements (a power source, the utility, a cooling loop) bound each group once: a group's power
+    headroom is at most what each source feeding it has left plus the headroom of its racks that source
+    does not feed; its cooling capacity and headroom are those of the loops serving it, each once.
+    """
     racks = racks if racks is not None else rack_headrooms(snapshot)
     site = snapshot.site
-    by_row: dict[int, list[dict]] = defaultdict(list)
-    by_room: dict[int, list[dict]] = defaultdict(list)
+    budgets = snapshot.budgets
+    by_row: dict[int, list[int]] = defaultdict(list)
+    by_room: dict[int, list[int]] = defaultdict(list)
     room_of_row = {row.id: row.room_id for row in snapshot.rows}
-    air_cap_by_room: dict[int, float] = {}
-    liquid_loops: dict[int, tuple] = {}  # loop id -> (spec, heat kW)
-    liquid_rooms: dict[int, set[int]] = defaultdict(set)  # room id -> ids of liquid loops serving its racks
     for rack in snapshot.racks:
-        head = racks[rack.id]
-        by_row[rack.row_id].append(head)
-        by_room[room_of_row[rack.row_id]].append(head)
-        ctx = snapshot.contexts[rack.id]
-        air_cap_by_room[ctx.room.room_id] = sum(
-            engine.loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in ctx.room.air_loops
-        )
-        own_liquid = head["cooling_liquid"]["load_kw"]
-        liq = [lp for lp in ctx.loops if lp.kind in ("direct_liquid", "immersion")]
-        for lp in liq:
-            liquid_loops[lp.loop_id] = (lp, lp.other_heat_kw + own_liquid / len(liq))
-            liquid_rooms[ctx.room.room_id].add(lp.loop_id)
+        by_row[rack.row_id].append(rack.id)
+        by_room[room_of_row[rack.row_id]].append(rack.id)
+    fed: dict[int, set[int]] = {}  # rack id -> sources on its chains
+    source_cap: dict[int, float] = {}
+    loops_of: dict[int, set[int]] = {}  # rack id -> cooling loops serving it
+    loop_spec: dict[int, object] = {}
+    for rid, ctx in snapshot.contexts.items():
+        fed[rid] = engine_power.fed_source_ids(ctx)
+        for s in ctx.sources:
+            source_cap[s.source_id] = s.capacity_kw
+        ids = set()
+        for lp in (*ctx.loops, *ctx.room.air_loops):
+            if lp.loop_id is not None:
+                ids.add(lp.loop_id)
+                loop_spec.setdefault(lp.loop_id, lp)
+        loops_of[rid] = ids
+    source_load = budgets.source_kw if budgets is not None else {}
     total_kw = sum(h["power"]["load_kw"] for h in racks.values())
     utility_headroom = None if site.utility_capacity_kw is None else site.utility_capacity_kw - total_kw
+    usable_of = {lp.id: flow.loop_usable(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in snapshot.loops}
+    kind_of = {lp.id: lp.kind for lp in snapshot.loops}
 
-    def liquid_summary(loop_ids) -> dict:
-        cap = sum(engine.loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp, _ in loop_ids)
-        load = sum(heat for _, heat in loop_ids)
-        return {"capacity_kw": round(cap, 3), "load_kw": round(load, 3), "headroom_kw": round(max(cap - load, 0.0), 3)}
+    def loop_load_kw(loop_id: int) -> float:
+        """Heat on one loop over the whole site (kW): liquid heat, air offered to a close-coupled unit,
+        or the air heat left for a CRAH pool (its room's, or every room's for a site-wide unit)."""
+        kind = kind_of[loop_id]
+        if budgets is None:
+            return 0.0
+        if kind in flow.LIQUID_KINDS:
+            return budgets.loop_liquid_heat_kw.get(loop_id, 0.0)
+        if kind in flow.CLOSE_COUPLED_KINDS:
+            return budgets.close_offered_kw.get(loop_id, 0.0)
+        return 0.0  # CRAH units pool per room: see ``air_units``
+
+    def power_head(rack_ids: list[int]) -> float:
+        # Each source feeding the group bounds it: its own headroom plus the racks it does not feed.
+        total = 0.0
+        fed_sum: dict[int, float] = defaultdict(float)
+        for rid in rack_ids:
+            h = racks[rid]["power"]["headroom_kw"]
+            h = h if h > 0 else 0.0
+            total += h
+            for sid in fed.get(rid, ()):
+                fed_sum[sid] += h
+        best = total
+        for sid, under in fed_sum.items():
+            left = source_cap[sid] - source_load.get(sid, 0.0)
+            bound = (left if left > 0 else 0.0) + total - under
+            if bound < best:
+                best = bound
+        if utility_headroom is not None:
+            best = min(best, max(utility_headroom, 0.0))
+        return best
+
+    def group_loops(rack_ids: list[int], room_ids) -> set[int]:
+        ids = {i for rid in rack_ids for i in loops_of.get(rid, ())}
+        if room_ids is not None:  # a room or the site: its own units too, whether or not a rack uses them
+            ids |= {lp.id for lp in snapshot.loops if lp.room_id in room_ids or lp.room_id is None}
+        return ids
+
+    def air_units(loop_ids: set[int], room_ids) -> dict | None:
+        if room_ids is None:
+            return None
+        cap = flow.air_capacity_kw((kind_of[i], usable_of[i]) for i in loop_ids)
+        load = 0.0
+        head = 0.0
+        for i in loop_ids:
+            if kind_of[i] in flow.CLOSE_COUPLED_KINDS:
+                load += loop_load_kw(i)
+                head += max(usable_of[i] - loop_load_kw(i), 0.0)
+        crah = [i for i in loop_ids if kind_of[i] in flow.ROOM_POOL_KINDS]
+        crah_cap = sum(usable_of[i] for i in crah)
+        left = sum(budgets.room_air_heat_kw.get(r, 0.0) for r in room_ids) if budgets is not None else 0.0
+        head += max(crah_cap - left, 0.0)
+        return {"capacity_kw": cap, "load_kw": load + left, "headroom_kw": min(head, cap)}
+
+    def liquid_units(loop_ids: set[int]) -> dict | None:
+        ids = sorted(i for i in loop_ids if kind_of.get(i) in flow.LIQUID_KINDS)
+        if not ids:
+            return None
+        cap = flow.liquid_capacity_kw((kind_of[i], usable_of[i]) for i in ids)
+        load = sum(loop_load_kw(i) for i in ids)
+        head = sum(max(usable_of[i] - loop_load_kw(i), 0.0) for i in ids)
+        return {"capacity_kw": round(cap, 3), "load_kw": round(load, 3), "headroom_kw": round(min(head, cap), 3)}
+
+    def group(rack_ids: list[int], room_ids) -> dict:
+        loop_ids = group_loops(rack_ids, room_ids)
+        shared = {
+            "power_head_kw": power_head(rack_ids),
+            "air": air_units(loop_ids, room_ids),
+            "liquid": liquid_units(loop_ids),
+        }
+        return _group([racks[r] for r in rack_ids], shared)
 
     rooms_out = []
     for room in snapshot.rooms:
-        room_loops = [liquid_loops[lid] for lid in sorted(liquid_rooms.get(room.id, ()))]
-        group = _group(
-            by_room.get(room.id, []),
-            air_capacity_kw=air_cap_by_room.get(room.id),
-            liquid=liquid_summary(room_loops) if room_loops else None,
-            power_cap_kw=utility_headroom,
-        )
+        g = group(by_room.get(room.id, []), {room.id})
         rows_out = []
         for row in snapshot.rows:
             if row.room_id != room.id:
                 continue
-            rgroup = _group(by_row.get(row.id, []), air_capacity_kw=None, liquid=None, power_cap_kw=utility_headroom)
+            rgroup = group(by_row.get(row.id, []), None)
             rows_out.append({"id": row.id, "name": row.name, "containment": row.containment, **rgroup})
-        rooms_out.append({"id": room.id, "name": room.name, "floor_type": room.floor_type, **group, "rows": rows_out})
+        rooms_out.append({"id": room.id, "name": room.name, "floor_type": room.floor_type, **g, "rows": rows_out})
 
     all_items = list(racks.values())
-    site_air_cap = sum(air_cap_by_room.values())
-    totals = _group(
-        all_items,
-        air_capacity_kw=site_air_cap if air_cap_by_room else None,
-        liquid=liquid_summary(list(liquid_loops.values())) if liquid_loops else None,
-        power_cap_kw=utility_headroom,
-    )
+    totals = group(list(racks), {r.id for r in snapshot.rooms})
     totals["power"]["utility_capacity_kw"] = site.utility_capacity_kw
     totals["fits"] = _estimated_fits(all_items, snapshot.models, totals["power"]["headroom_kw"])
     totals["fits_basis"] = "estimate from per-rack headroom; POST /api/v1/feasibility/ gives the checked plan"

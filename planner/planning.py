@@ -15,7 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 from planner import engine
+from planner.engine.flow import close_coupled_credit_kw, proportional_split
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
+from planner.engine.rules import build_state
+from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
 from planner.selectors import SiteSnapshot
 
 COOLING_CODES = frozenset({"COOLING_AIR_RACK", "COOLING_AIR_ROOM", "COOLING_LIQUID", "COOLING_FLOW"})
@@ -24,59 +27,96 @@ HOURS_PER_YEAR = 8760
 
 @dataclass
 class Ledger:
-    """What the plan has added so far to each shared budget (kW)."""
+    """What the plan has added so far to each shared budget (kW).
+
+    loop_kw: liquid heat per liquid loop, air heat offered per close-coupled unit; loop_room_kw: of the
+    latter, per (unit, room); loop_room_pass_kw: what the unit's room term passes to the CRAH pool more.
+    """
 
     site_kw: float = 0.0
     room_air_kw: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     source_kw: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     loop_kw: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    loop_room_kw: dict[tuple, float] = field(default_factory=lambda: defaultdict(float))
+    loop_room_pass_kw: dict[tuple, float] = field(default_factory=lambda: defaultdict(float))
     nodes: dict[int, list[PlacedNode]] = field(default_factory=lambda: defaultdict(list))
     own: dict[int, dict] = field(default_factory=dict)  # rack id -> its own additions, to subtract
 
 
-def _liquid_split(ctx: RackContext, liquid_kw: float) -> dict[int, float]:
-    loops = [lp for lp in ctx.loops if lp.kind in ("direct_liquid", "immersion")]
-    if not loops or liquid_kw <= 0:
-        return {}
-    return {lp.loop_id: liquid_kw / len(loops) for lp in loops}
+_NONE = {"power": 0.0, "air": 0.0, "loops": {}}
 
 
 def current_context(base: RackContext, ledger: Ledger) -> RackContext:
     """``base`` with the plan so far: its own planned nodes, and the others' additions to shared budgets."""
     rid = base.rack.rack_id
-    own = ledger.own.get(rid, {"power": 0.0, "air": 0.0, "loops": {}})
+    room_id = base.room.room_id
+    own = ledger.own.get(rid, _NONE)
     site = replace(base.site, other_load_kw=base.site.other_load_kw + ledger.site_kw - own["power"])
-    room = replace(
-        base.room,
-        other_air_heat_kw=base.room.other_air_heat_kw + ledger.room_air_kw.get(base.room.room_id, 0.0) - own["air"],
-    )
+    room_other = base.room.other_air_heat_kw + ledger.room_air_kw.get(room_id, 0.0) - own["air"]
+    for lp in base.loops:
+        if lp.kind in CLOSE_COUPLED_KINDS:
+            room_other -= ledger.loop_room_pass_kw.get((lp.loop_id, room_id), 0.0)
+    room = replace(base.room, other_air_heat_kw=room_other)
     sources = tuple(
         replace(s, other_load_kw=s.other_load_kw + ledger.source_kw.get(s.source_id, 0.0) - own["power"])
         for s in base.sources
     )
-    loops = tuple(
-        replace(
-            lp, other_heat_kw=lp.other_heat_kw + ledger.loop_kw.get(lp.loop_id, 0.0) - own["loops"].get(lp.loop_id, 0.0)
-        )
-        if lp.loop_id in ledger.loop_kw
-        else lp
-        for lp in base.loops
-    )
+    loops = []
+    for lp in base.loops:
+        if lp.loop_id not in ledger.loop_kw:
+            loops.append(lp)
+            continue
+        mine = own["loops"].get(lp.loop_id, 0.0)
+        changes = {"other_heat_kw": lp.other_heat_kw + ledger.loop_kw[lp.loop_id] - mine}
+        if lp.kind in CLOSE_COUPLED_KINDS:
+            added_here = ledger.loop_room_kw.get((lp.loop_id, room_id), 0.0)
+            changes["other_room_heat_kw"] = lp.other_room_heat_kw + added_here - mine
+        loops.append(replace(lp, **changes))
     return replace(
-        base, site=site, room=room, sources=sources, loops=loops, nodes=base.nodes + tuple(ledger.nodes.get(rid, ()))
+        base,
+        site=site,
+        room=room,
+        sources=sources,
+        loops=tuple(loops),
+        nodes=base.nodes + tuple(ledger.nodes.get(rid, ())),
     )
 
 
 def _record(ledger: Ledger, ctx: RackContext, model: NodeModelSpec, positions) -> None:
+    """Add the placed units' load to every shared budget, by the load flow (engine.flow)."""
     rid = ctx.rack.rack_id
-    before = ledger.own.get(rid, {"power": 0.0, "air": 0.0, "loops": {}})
-    added_power = model.max_power_kw * len(positions)
-    immersed = any(lp.kind == "immersion" for lp in ctx.loops)
-    added_liquid = added_power if immersed else added_power * model.liquid_fraction
-    added_air = added_power - added_liquid
-    split = _liquid_split(ctx, added_liquid)
+    room_id = ctx.room.room_id
+    before = ledger.own.get(rid, _NONE)
+    st = build_state(ctx, None)
+    after = build_state(ctx, Placement(model=model, quantity=len(positions)))
+    added_power = after.load_kw - st.load_kw
+    liquid_loops = [lp for lp in ctx.loops if lp.kind in LIQUID_KINDS]
+    caps = [loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in liquid_loops]
+    split = dict(
+        zip(
+            (lp.loop_id for lp in liquid_loops),
+            proportional_split(after.liquid_kw - st.liquid_kw, caps),
+            strict=True,
+        )
+    )
+    close = [lp for lp in ctx.loops if lp.kind in CLOSE_COUPLED_KINDS]
+    added_air = 0.0  # this rack's own CRAH-pool air, when no close-coupled unit serves it
+    if close:
+        caps = [loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in close]
+        offers_before = proportional_split(st.air_kw, caps)
+        offers_after = proportional_split(after.air_kw, caps)
+        _c, terms_before = close_coupled_credit_kw(st.air_kw, close)
+        _c, terms_after = close_coupled_credit_kw(after.air_kw, close)
+        for lp, ob, oa, tb, ta in zip(close, offers_before, offers_after, terms_before, terms_after, strict=True):
+            split[lp.loop_id] = oa - ob
+            ledger.loop_room_kw[(lp.loop_id, room_id)] += oa - ob
+            passed = (lp.other_room_heat_kw + oa) * ta[3] - (lp.other_room_heat_kw + ob) * tb[3]
+            ledger.loop_room_pass_kw[(lp.loop_id, room_id)] += passed
+            ledger.room_air_kw[room_id] += passed
+    else:
+        added_air = after.air_kw - st.air_kw
+        ledger.room_air_kw[room_id] += added_air
     ledger.site_kw += added_power
-    ledger.room_air_kw[ctx.room.room_id] += added_air
     for s in ctx.sources:
         # Only sources on this rack's chain are in ctx.sources (selectors), so each carries the load.
         ledger.source_kw[s.source_id] += added_power

@@ -41,13 +41,16 @@ from cooling.models import CoolingLoop
 from planner import headroom as headroom_mod
 from planner import selectors
 from planner.engine import forecast as fc
+from planner.engine.capacity import is_near_limit
+from planner.engine.power import feed_loss_mode
 from planner.models import CapacityReport
 from racks.models import Node, Site
 
 logger = logging.getLogger(__name__)
 
 REPORT_VERSION = 1
-NEAR_LIMIT_RATIO = 0.10
+# Headroom share at or below which a dimension is near its limit: the one setting (engine.capacity).
+NEAR_LIMIT_RATIO = round(1.0 - settings.PLANNER_NEAR_LIMIT_SHARE, 12)
 FORECAST_DIMENSIONS = ("power", "cooling_air", "cooling_liquid", "space", "rack_load")
 UNITS = {"power": "kW", "cooling_air": "kW", "cooling_liquid": "kW", "space": "U", "rack_load": "kg", "floor": "kg/m²"}
 LABELS = {
@@ -140,13 +143,11 @@ def liquid_loops(site_id: int) -> list[dict]:
 
 
 def psu_feed_loss_exposed(model) -> bool:
-    """With one feed lost, the powered PSUs (half, rounded down) cannot carry the node's max power.
+    """With one feed lost, the node is capped or off (engine.power.feed_loss_mode, the rule's own answer).
 
-    Models without PSU data (psu_count 0) are unknown, not exposed.
+    Models without PSU data are "not checked", not exposed, in the report and in PSU_FEED_LOSS alike.
     """
-    if model.psu_count <= 0:
-        return False
-    return (model.psu_count // 2) * model.psu_rating_kw < model.max_power_kw
+    return feed_loss_mode(model) in ("capped", "off")
 
 
 def limit_ratios(head: dict, threshold: float = NEAR_LIMIT_RATIO) -> dict[str, float]:
@@ -162,7 +163,7 @@ def limit_ratios(head: dict, threshold: float = NEAR_LIMIT_RATIO) -> dict[str, f
         room = figures.get(f"headroom_{unit}")
         if cap > 0:
             ratio = (room if room is not None else cap - load) / cap
-            if ratio <= threshold + 1e-12:
+            if is_near_limit(1.0 - ratio, 1.0 - threshold):
                 hits[dim] = round(ratio, 4)
         elif load > 0:
             hits[dim] = -1.0

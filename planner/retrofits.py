@@ -9,10 +9,10 @@ from django.conf import settings
 
 from planner import engine, selectors
 from planner.engine.costs import RetrofitConfig
+from planner.engine.flow import room_air_left_kw
 from planner.engine.inputs import NodeModelSpec, Placement, RackContext
 from planner.engine.retrofit import RetrofitInput, advise_retrofits
-
-LIQUID_KINDS = ("direct_liquid", "immersion")
+from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS
 
 
 @cache
@@ -31,6 +31,13 @@ def _as_dict(option) -> dict:
     out["resolves"] = list(option.resolves)
     out["prerequisites"] = list(option.prerequisites)
     return out
+
+
+def offers_retrofits(failing_codes) -> bool:
+    """Whether a check offers retrofit options: when any rule fails (power options sit beside cooling ones;
+    the advisor marks an option that resolves no failing rule as not applicable). The API and the pages
+    both ask this."""
+    return bool(failing_codes)
 
 
 def retrofit_options(
@@ -64,7 +71,8 @@ def retrofit_options(
     air_loops_kw = sum(
         engine.loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in ctx.room.air_loops
     )
-    room_air_after = ctx.room.other_air_heat_kw + (power_kw - liquid_kw)
+    close = [lp for lp in ctx.loops if lp.kind in CLOSE_COUPLED_KINDS]
+    room_air_after = room_air_left_kw(ctx.room.other_air_heat_kw, power_kw - liquid_kw, close)
     weight_kg = ctx.rack.empty_weight_kg + sum(m.weight_kg for m in models)
     supply_limits = [m.max_supply_temp_c for m in models if m.liquid_fraction > 0 and m.max_supply_temp_c is not None]
     inp = RetrofitInput(

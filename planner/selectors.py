@@ -5,7 +5,7 @@ summed in SQL, so checking one rack never loads every rack of its site.
 
 Which loops serve a rack: a loop that lists racks serves those racks; a loop that lists none serves its
 whole room, or the whole site when it has no room. Liquid heat goes to the most specific liquid loops
-(listed before room-wide before site-wide), split evenly among them.
+(listed before room-wide before site-wide); how heat is shared is ``planner.engine.flow``'s.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import F, Sum
 
 from cooling.models import CoolingLoop
+from planner.engine.flow import RackHeat, site_heat_flow
 from planner.engine.inputs import (
     CoolingLoopSpec,
     NodeModelSpec,
@@ -31,10 +32,13 @@ from planner.engine.inputs import (
     RowSpec,
     SiteSpec,
 )
+from planner.engine.units import CLOSE_COUPLED_KINDS, loop_usable_kw
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Site
 
 AIR_SIDE = {k.value for k in CoolingLoop.AIR_SIDE_KINDS}
 LIQUID = {k.value for k in CoolingLoop.LIQUID_KINDS}
+CLOSE = set(CLOSE_COUPLED_KINDS)
+ROOM_POOL = AIR_SIDE - CLOSE
 
 POWER = F("model__max_power_kw")
 LIQUID_HEAT = F("model__max_power_kw") * F("model__liquid_fraction")
@@ -91,7 +95,9 @@ def _source_chain_ids(sources: dict[int, SourceRow], start_ids: Iterable[int | N
     return chain
 
 
-def _loop_spec(loop: CoolingLoop, *, other_heat_kw: float, racks_served: int) -> CoolingLoopSpec:
+def _loop_spec(
+    loop: CoolingLoop, *, other_heat_kw: float, racks_served: int, other_room_heat_kw: float = 0.0
+) -> CoolingLoopSpec:
     return CoolingLoopSpec(
         loop_id=loop.id,
         name=loop.name,
@@ -105,6 +111,7 @@ def _loop_spec(loop: CoolingLoop, *, other_heat_kw: float, racks_served: int) ->
         max_flow_lpm=loop.max_flow_lpm,
         other_heat_kw=other_heat_kw,
         racks_served=racks_served,
+        other_room_heat_kw=other_room_heat_kw,
     )
 
 
@@ -182,14 +189,20 @@ def _source_spec(source, *, other_load_kw: float) -> PowerSourceSpec:
 
 @dataclass(frozen=True, slots=True)
 class RackShare:
-    """One rack's own load on the shared budgets, in kW."""
+    """One rack's own load on the shared budgets, in kW (planner.engine.flow computes the heat parts).
+
+    air_heat_kw: all its air heat; air_left_kw: what of it reaches the room's CRAH pool;
+    offer_by_loop: air heat offered to each close-coupled unit serving it.
+    """
 
     power_kw: float
     air_heat_kw: float
     liquid_heat_kw_by_loop: dict[int, float]
+    offer_by_loop: dict[int, float]
+    air_left_kw: float
 
 
-NO_SHARE = RackShare(0.0, 0.0, {})
+NO_SHARE = RackShare(0.0, 0.0, {}, {}, 0.0)
 
 
 @dataclass(frozen=True)
@@ -207,9 +220,13 @@ class SiteBudgets:
     general_by_room: dict[int | None, list[CoolingLoop]]  # room id -> loops listing no rack there or site-wide
     shares: dict[int, RackShare]  # racks without nodes are absent
     site_kw: float
-    room_air_heat_kw: dict[int, float]
+    room_air_heat_kw: dict[int, float]  # air heat left for each room's CRAH pool
     source_kw: dict[int, float]
     loop_liquid_heat_kw: dict[int, float]
+    close_offered_kw: dict[int, float] = field(default_factory=dict)
+    close_offered_room_kw: dict[tuple[int, int], float] = field(default_factory=dict)
+    close_pass: dict[int, float] = field(default_factory=dict)
+    room_air_all_kw: dict[int, float] = field(default_factory=dict)  # every rack's air heat, per room
     # Engine specs of air-side loops, the same for every rack they serve: built on first use.
     _air_specs: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -226,12 +243,12 @@ class SiteBudgets:
         return spec
 
     def room_air_specs(self, room_id: int) -> tuple[CoolingLoopSpec, ...]:
-        """The air-side loops cooling a room: its own and the site-wide ones."""
+        """The room's CRAH/CRAC pool: its own and the site-wide ones (close-coupled units never count)."""
         key = ("room", room_id)
         specs = self._air_specs.get(key)
         if specs is None:
             specs = self._air_specs[key] = tuple(
-                self.air_spec(lp) for lp in self.loops if lp.kind in AIR_SIDE and lp.room_id in (room_id, None)
+                self.air_spec(lp) for lp in self.loops if lp.kind in ROOM_POOL and lp.room_id in (room_id, None)
             )
         return specs
 
@@ -262,8 +279,8 @@ def build_site_budgets(
     """Totals from plain rows: ``links`` (loop id, rack id); ``rack_loads`` (rack id, room id, power kW,
     liquid-fraction heat kW) of racks with nodes; ``pdu_sources`` (rack id, source id) of every PDU.
 
-    Heat rules: liquid heat goes to the most specific liquid loops serving the rack, split evenly; in an
-    immersion tank all of the rack's heat is liquid; the rest is air heat on the rack's room.
+    Heat: ``planner.engine.flow.site_heat_flow`` over the most specific liquid loops and the close-coupled
+    units serving each rack.
     """
     loops = sorted(loops, key=lambda lp: lp.id)
     loop_by_id = {lp.id: lp for lp in loops}
@@ -283,29 +300,37 @@ def build_site_budgets(
     feeds: dict[int, list[int | None]] = defaultdict(list)
     for rack_id, source_id in pdu_sources:
         feeds[rack_id].append(source_id)
-    shares: dict[int, RackShare] = {}
     site_kw = 0.0
-    room_air: dict[int, float] = defaultdict(float)
     source_kw: dict[int, float] = defaultdict(float)
-    loop_liquid: dict[int, float] = defaultdict(float)
+    heats = []
+    power_of: dict[int, float] = {}
     for rack_id, room_id, power_kw, liquid_kw in rack_loads:
         power_kw, liquid_kw = power_kw or 0.0, liquid_kw or 0.0
         serving = _serving(general_by_room, loops_by_rack, loop_by_id, rack_id, room_id)
         liquid_loops = _most_specific_liquid(serving, room_id)
-        if any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liquid_loops):
-            liquid_kw = power_kw
-        by_loop = (
-            {lp.id: liquid_kw / len(liquid_loops) for lp in liquid_loops}
-            if liquid_kw
-            else NO_SHARE.liquid_heat_kw_by_loop
+        heats.append(
+            RackHeat(
+                rack_id,
+                room_id,
+                power_kw,
+                liquid_kw,
+                liquid=tuple((lp.id, _usable(lp)) for lp in liquid_loops),
+                close=tuple((lp.id, _usable(lp)) for lp in serving if lp.kind in CLOSE),
+                immersion=any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liquid_loops),
+            )
         )
-        shares[rack_id] = RackShare(power_kw, power_kw - liquid_kw, by_loop)
+        power_of[rack_id] = power_kw
         site_kw += power_kw
-        room_air[room_id] += power_kw - liquid_kw
-        for loop_id, kw in by_loop.items():
-            loop_liquid[loop_id] += kw
         for sid in _source_chain_ids(sources, feeds.get(rack_id, ())):
             source_kw[sid] += power_kw
+    flow = site_heat_flow(heats)
+    empty: dict = NO_SHARE.liquid_heat_kw_by_loop
+    shares = {
+        rid: RackShare(
+            power_of[rid], f.air_kw, f.liquid_by_loop or empty, f.offer_by_loop or NO_SHARE.offer_by_loop, f.air_left_kw
+        )
+        for rid, f in flow.shares.items()
+    }
     return SiteBudgets(
         sources=sources,
         loops=tuple(loops),
@@ -314,10 +339,18 @@ def build_site_budgets(
         general_by_room=general_by_room,
         shares=shares,
         site_kw=site_kw,
-        room_air_heat_kw=room_air,
+        room_air_heat_kw=flow.room_air_left_kw,
         source_kw=source_kw,
-        loop_liquid_heat_kw=loop_liquid,
+        loop_liquid_heat_kw=flow.loop_liquid_kw,
+        close_offered_kw=flow.close_offered_kw,
+        close_offered_room_kw=flow.close_offered_room_kw,
+        close_pass=flow.close_pass,
+        room_air_all_kw=flow.room_air_kw,
     )
+
+
+def _usable(lp: CoolingLoop) -> float:
+    return loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units)
 
 
 def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack, nodes, pdus) -> RackContext:
@@ -330,8 +363,23 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
     serving = budgets.serving(rack.id, room.id)
     liquid = _most_specific_liquid(serving, room.id)
     loop_specs = []
+    room_other = budgets.room_air_heat_kw.get(room.id, 0.0)
+    has_close = False
     for lp in serving:
-        if lp.kind not in LIQUID:
+        if lp.kind in CLOSE:
+            has_close = True
+            mine = own.offer_by_loop.get(lp.id, 0.0)
+            room_all = budgets.close_offered_room_kw.get((lp.id, room.id), 0.0)
+            room_other -= room_all * budgets.close_pass.get(lp.id, 0.0)
+            loop_specs.append(
+                _loop_spec(
+                    lp,
+                    other_heat_kw=_other(budgets.close_offered_kw.get(lp.id, 0.0), mine),
+                    racks_served=lp.n_racks,
+                    other_room_heat_kw=_other(room_all, mine),
+                )
+            )
+        elif lp.kind not in LIQUID:
             loop_specs.append(budgets.air_spec(lp))
         elif lp in liquid:
             other = _other(budgets.loop_liquid_heat_kw.get(lp.id, 0.0), own.liquid_heat_kw_by_loop.get(lp.id, 0.0))
@@ -340,7 +388,7 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
         site=_site_spec(site, other_load_kw=_other(budgets.site_kw, own.power_kw)),
         room=_room_spec(
             room,
-            other_air_heat_kw=_other(budgets.room_air_heat_kw.get(room.id, 0.0), own.air_heat_kw),
+            other_air_heat_kw=max(round(room_other, 6), 0.0) if has_close else _other(room_other, own.air_left_kw),
             air_loops=budgets.room_air_specs(room.id),
         ),
         row=row_spec,
@@ -488,7 +536,9 @@ class SiteSnapshot:
     minus the rack's own share, computed with the same loop-serving rules as ``rack_context``.
     """
 
-    def __init__(self, site, rooms, rows, racks, contexts, models):
+    def __init__(self, site, rooms, rows, racks, contexts, models, loops=(), budgets=None):
+        self.loops = list(loops)  # every CoolingLoop of the site (with ``n_racks``)
+        self.budgets = budgets
         self.site = site
         self.rooms = rooms
         self.rows = rows
@@ -567,4 +617,4 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
             nodes=sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position),
             pdus=pdus_by_rack.get(rack.id, ()),
         )
-    return SiteSnapshot(site, rooms, rows, racks, contexts, list(model_specs.values()))
+    return SiteSnapshot(site, rooms, rows, racks, contexts, list(model_specs.values()), loops, budgets)

@@ -302,6 +302,8 @@ NETBOX_TIMEOUT_S = float(os.environ.get("NETBOX_TIMEOUT_S", "30"))
 # NetBox base URLs the API may read (POST /api/v1/netbox/dry-run/); empty = the API reads none.
 NETBOX_URLS = env_list("NETBOX_URLS", "")
 NETBOX_MODEL_MAP = dict(item.split("=", 1) for item in env_list("NETBOX_MODEL_MAP", "") if "=" in item)
+# "Near a limit" (dashboard, floor plan, nightly report): load at or above this share of capacity.
+PLANNER_NEAR_LIMIT_SHARE = float(os.environ.get("PLANNER_NEAR_LIMIT_SHARE", "0.8"))
 
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))

@@ -62,7 +62,7 @@ class PlacementCheckView(APIView):
             retrofits.retrofit_options(
                 ctx, extra=((selectors.node_model_spec(model), data["quantity"]),), failing_codes=failing
             )
-            if failing
+            if retrofits.offers_retrofits(failing)
             else []
         )
         return Response(body)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from planner.engine.cooling import rule_air_rack, rule_air_room, rule_flow, rule_liquid, rule_temperature
+from planner.engine.cooling import (
+    rule_air_rack,
+    rule_air_room,
+    rule_flow,
+    rule_liquid,
+    rule_liquid_redundancy,
+    rule_temperature,
+)
 from planner.engine.floor import rule_floor_point, rule_floor_uniform, rule_rack_load
 from planner.engine.inputs import Placement, RackContext
 from planner.engine.power import (
@@ -29,6 +36,7 @@ RULES = (
     ("COOLING_AIR_RACK", rule_air_rack),
     ("COOLING_AIR_ROOM", rule_air_room),
     ("COOLING_LIQUID", rule_liquid),
+    ("COOLING_LIQUID_REDUNDANCY", rule_liquid_redundancy),
     ("COOLING_FLOW", rule_flow),
     ("COOLING_TEMPERATURE", rule_temperature),
 )
@@ -41,7 +49,7 @@ def _broken(code: str, exc: BaseException) -> RuleResult:
 
 
 def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResult:
-    """Evaluate all fourteen rules for ``placement`` in the rack of ``ctx`` (None: the rack as it stands).
+    """Evaluate every rule (RULE_CODES) for ``placement`` in the rack of ``ctx`` (None: the rack as it stands).
 
     Nodes listed in ``placement.exclude_node_ids`` are removed first (a move). The proposed units count in
     every load even when SPACE fails, so each rule still reports what the placement would do.
@@ -63,6 +71,7 @@ def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResul
             rule_air_rack(st),
             rule_air_room(st),
             rule_liquid(st),
+            rule_liquid_redundancy(st),
             rule_flow(st),
             rule_temperature(st),
         )

@@ -1,8 +1,9 @@
 """COOLING_AIR_RACK, COOLING_AIR_ROOM, COOLING_LIQUID, COOLING_FLOW, COOLING_TEMPERATURE (reference §2-§4).
 
 Heat: all electrical power becomes heat. A node's liquid_fraction goes to liquid, the rest to air; when any
-loop serving the rack is an immersion tank, all the rack's heat goes to liquid. The rack's liquid heat is
-split evenly over the liquid loops serving it.
+loop serving the rack is an immersion tank, all the rack's heat goes to liquid. Where the heat goes (liquid
+loops in proportion to capacity, close-coupled units only for their racks, the rest to the room's CRAH pool)
+is ``planner.engine.flow``'s.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from planner.engine.results import FAIL, OK, RuleResult, rule_result
+from planner.engine.flow import close_coupled_credit_kw, proportional_split, room_air_left_kw
+from planner.engine.results import FAIL, OK, WARN, RuleResult, rule_result
 from planner.engine.rules import EPS, REL, within
 from planner.engine.units import (
     AIR_SIDE_KINDS,
@@ -58,18 +60,26 @@ def liquid_loops(ctx: RackContext) -> list[CoolingLoopSpec]:
 _KIND_LABEL = {"rear_door": "rear door", "in_row": "in-row"}
 
 
-def close_coupled(ctx: RackContext) -> tuple[float, list[str]]:
-    """Rear-door / in-row capacity serving this rack: each loop's usable kW / max(racks served, 1)."""
-    total = 0.0
+def close_coupled_loops(ctx: RackContext) -> list[CoolingLoopSpec]:
+    return [lp for lp in ctx.loops if lp.kind in CLOSE_COUPLED_KINDS]
+
+
+def close_coupled(ctx: RackContext, air_kw: float) -> tuple[float, list[str]]:
+    """Air heat (kW) the rear-door / in-row units serving this rack remove from it, and the arithmetic."""
+    loops = close_coupled_loops(ctx)
+    if not loops:
+        return 0.0, []
+    credit, parts = close_coupled_credit_kw(air_kw, loops)
     terms = []
-    for lp in ctx.loops:
-        if lp.kind in CLOSE_COUPLED_KINDS:
-            n = lp.racks_served if lp.racks_served > 1 else 1
-            u = loop_facts(lp)[0]
-            total += u / n
-            per = f" / {n} racks" if n > 1 else ""
-            terms.append(f"{lp.name} {_KIND_LABEL[lp.kind]} {u:.2f} kW{per}")
-    return total, terms
+    for lp, offer, total, left in parts:
+        u = loop_facts(lp)[0]
+        text = f"{lp.name} {_KIND_LABEL[lp.kind]} {u:.2f} kW"
+        if lp.other_heat_kw > EPS:
+            text += f" shared: {offer:.2f} of {total:.2f} kW offered"
+            if left > 0:
+                text += f", removes {offer:.2f} x {u:.2f} / {total:.2f} = {offer * (1 - left):.2f} kW"
+        terms.append(text)
+    return credit, terms
 
 
 def rule_air_rack(st: RackState) -> RuleResult:
@@ -77,7 +87,7 @@ def rule_air_rack(st: RackState) -> RuleResult:
     row = ctx.row
     limit, basis = air_kw_per_rack_limit(row.air_kw_per_rack_limit, row.containment)
     air = st.air_kw
-    close, terms = close_coupled(ctx)
+    close, terms = close_coupled(ctx, air)
     net = air - close
     if net < 0:
         net = 0.0
@@ -98,8 +108,11 @@ def room_air_capacity_kw(ctx: RackContext) -> float:
 def rule_air_room(st: RackState) -> RuleResult:
     room = st.ctx.room
     air = st.air_kw
-    load = room.other_air_heat_kw + air
-    arith = f"{room.other_air_heat_kw:.2f} kW other racks + {air:.2f} kW this rack = {load:.2f} kW"
+    load = room_air_left_kw(room.other_air_heat_kw, air, close_coupled_loops(st.ctx))
+    mine = load - room.other_air_heat_kw
+    arith = f"{room.other_air_heat_kw:.2f} kW other racks + {mine:.2f} kW this rack = {load:.2f} kW"
+    if mine < air - EPS:
+        arith += f" (of its {air:.2f} kW air heat, close-coupled units remove {air - mine:.2f} kW)"
     if not room.air_loops:
         if within(load, 0.0):
             msg = f"no air heat ({arith}); no air cooling recorded"
@@ -147,14 +160,16 @@ def rule_liquid(st: RackState) -> RuleResult:
                 "kW",
             )
         return _NO_LIQUID
-    share = heat / len(loops)
-    split = f" ({heat:.2f} kW / {len(loops)} loops)" if len(loops) > 1 else ""
+    caps = [loop_facts(lp)[0] for lp in loops]
+    shares = proportional_split(heat, caps)
+    total_cap = sum(caps)
     worst = None
     worst_ratio = -math.inf
     status = OK
     parts = []
-    for lp in loops:
+    for lp, share in zip(loops, shares, strict=True):
         cap, text = loop_facts(lp)
+        split = f" ({heat:.2f} kW x {cap:.2f} / {total_cap:.2f} kW usable)" if len(loops) > 1 else ""
         load = lp.other_heat_kw + share
         ok = within(load, cap)
         if not ok:
@@ -169,18 +184,76 @@ def rule_liquid(st: RackState) -> RuleResult:
     return rule_result("COOLING_LIQUID", status, "; ".join(parts), worst[0], worst[1], "kW")
 
 
+_NO_LIQUID_HEAT = rule_result("COOLING_LIQUID_REDUNDANCY", OK, "no liquid heat", None, None, "kW")
+
+
+def rule_liquid_redundancy(st: RackState) -> RuleResult:
+    """Warn when one liquid failure leaves the rack's liquid heat uncovered (DESIGN "Liquid").
+
+    One loop: losing one unit must leave enough (a loop with a redundant unit has it out already). Several
+    loops: losing any one, the others must carry everything the rack's loops carry now (conservative: the
+    lost loop's other racks are assumed to move onto these survivors too). Value/limit: the worst case's
+    load and the capacity left.
+    """
+    heat = st.liquid_kw
+    if not heat > 0:
+        return _NO_LIQUID_HEAT
+    loops = liquid_loops(st.ctx)
+    if not loops:
+        msg = "not applicable: no liquid loop serves this rack (COOLING_LIQUID fails)"
+        return rule_result("COOLING_LIQUID_REDUNDANCY", OK, msg, heat, 0.0, "kW")
+    caps = [loop_facts(lp)[0] for lp in loops]
+    shares = proportional_split(heat, caps)
+    loads = [lp.other_heat_kw + share for lp, share in zip(loops, shares, strict=True)]
+    if len(loops) == 1:
+        lp, load = loops[0], loads[0]
+        if lp.redundant_units > 0:
+            msg = (
+                f"{lp.name}: {lp.redundant_units} redundant unit(s) out of {caps[0]:.2f} kW usable already: "
+                f"losing one unit leaves {load:.2f} kW <= {caps[0]:.2f} kW"
+            )
+            return rule_result("COOLING_LIQUID_REDUNDANCY", OK, msg, load, caps[0], "kW")
+        left = lp.unit_capacity_kw * (lp.units - 1) if lp.units > 1 else 0.0
+        ok = within(load, left)
+        msg = (
+            f"{lp.name} has no redundant unit: losing one of its {lp.units} unit(s) leaves "
+            f"{fmt(lp.unit_capacity_kw)} kW x {max(lp.units - 1, 0)} = {left:.2f} kW "
+            f"{'>=' if ok else '<'} {load:.2f} kW load"
+        )
+        if not ok:
+            msg += "; add a redundant unit or a second loop"
+        return rule_result("COOLING_LIQUID_REDUNDANCY", OK if ok else WARN, msg, load, left, "kW")
+    total = sum(loads)
+    worst = None
+    parts = []
+    short = []
+    for i, lp in enumerate(loops):
+        left = sum(c for j, c in enumerate(caps) if j != i)
+        ok = within(total, left)
+        line = f"without {lp.name}: {total:.2f} kW on {left:.2f} kW left"
+        parts.append(line)
+        if not ok:
+            short.append(line)
+        if worst is None or left - total < worst[1] - worst[0]:
+            worst = (total, left)
+    if short:
+        msg = "losing one liquid loop leaves the heat uncovered: " + "; ".join(short)
+        return rule_result("COOLING_LIQUID_REDUNDANCY", WARN, msg, worst[0], worst[1], "kW")
+    return rule_result("COOLING_LIQUID_REDUNDANCY", OK, "; ".join(parts), worst[0], worst[1], "kW")
+
+
 def rule_flow(st: RackState) -> RuleResult:
     """Flow = heat x 60 / (rho x cp x dT) (§4.3) on each liquid loop, with its whole heat (other + this rack)."""
     loops = liquid_loops(st.ctx)
     if not loops:
         return _NO_FLOW
-    share = st.liquid_kw / len(loops)
+    shares = proportional_split(st.liquid_kw, [loop_facts(lp)[0] for lp in loops])
     status = OK
     parts = []
     worst = None
     worst_ratio = -math.inf
     biggest = None
-    for lp in loops:
+    for lp, share in zip(loops, shares, strict=True):
         heat = lp.other_heat_kw + share
         props = FLUIDS.get(lp.fluid)
         if props is None:

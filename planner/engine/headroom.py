@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.engine.check import check_placement
-from planner.engine.cooling import close_coupled, liquid_loops, room_air_capacity_kw, usable
+from planner.engine.cooling import close_coupled_loops, liquid_loops, room_air_capacity_kw, usable
 from planner.engine.floor import floor_area_m2
+from planner.engine.flow import air_headroom_kw, liquid_headroom_kw
 from planner.engine.inputs import NodeModelSpec, Placement, RackContext
 from planner.engine.power import fed_source_ids, rack_power_capacity_kw
 from planner.engine.results import CheckResult, json_number
@@ -170,30 +171,45 @@ def rack_headroom(ctx: RackContext, models: Sequence[NodeModelSpec] = ()) -> Rac
     # Air: the row's air kW per rack plus close-coupled capacity, bounded by the room's air loops.
     air = st.air_kw
     limit, basis = air_kw_per_rack_limit(ctx.row.air_kw_per_rack_limit, ctx.row.containment)
-    close, _ = close_coupled(ctx)
-    air_cap = limit + close
-    room_cap = room_air_capacity_kw(ctx)
-    air_cands = [(air_cap - air, "rack air limit" + (" + close-coupled" if close else f" ({basis})"))]
-    air_cands.append((room_cap - ctx.room.other_air_heat_kw - air, "room air loops"))
+    close = close_coupled_loops(ctx)
+    air_cap, rack_head, room_head = air_headroom_kw(
+        air_kw=air,
+        row_limit_kw=limit,
+        loops=close,
+        room_other_kw=ctx.room.other_air_heat_kw,
+        room_capacity_kw=room_air_capacity_kw(ctx),
+    )
+    air_cands = [(rack_head, "rack air limit" + (" + close-coupled" if close else f" ({basis})"))]
+    air_cands.append((room_head, "room air loops"))
     air_head, air_by = _min(air_cands)
     cooling_air = KwHeadroom(air_cap, air, air_head, air_by)
 
-    # Liquid: new liquid heat x is split evenly over the n loops, each must carry other + (L + x) / n, by
-    # capacity and by flow.
+    # Liquid: new liquid heat is shared over the loops in proportion to capacity (engine.flow); each must
+    # carry it by capacity and by flow.
     loops = liquid_loops(ctx)
     liq = st.liquid_kw
     if loops:
-        n = len(loops)
-        liq_cap = 0.0
-        liq_cands = []
+        liq_cap = sum(usable(lp) for lp in loops)
+        limits, names = [], []
         for lp in loops:
-            u = usable(lp)
-            liq_cap += u
-            liq_cands.append((n * (u - lp.other_heat_kw) - liq, f"{lp.name} capacity"))
+            limits.append(usable(lp))
+            names.append(f"{lp.name} capacity")
+        flow_loops = []
+        flow_limits = []
+        for lp in loops:
             if lp.max_flow_lpm is not None and lp.fluid in FLUIDS and lp.delta_t_c > 0:
-                flow_kw = flow_heat_kw(lp.max_flow_lpm, lp.delta_t_c, lp.fluid)
-                liq_cands.append((n * (flow_kw - lp.other_heat_kw) - liq, f"{lp.name} flow"))
-        liq_head, liq_by = _min(liq_cands)
+                flow_loops.append(lp)
+                flow_limits.append(flow_heat_kw(lp.max_flow_lpm, lp.delta_t_c, lp.fluid))
+        liq_cands = [
+            (h, name) for h, name in zip(liquid_headroom_kw(liq, loops, limits), names, strict=True) if h != math.inf
+        ]
+        if flow_loops:
+            # The flow candidate of a loop is computed with the shares of all loops (a loop's share depends
+            # on every loop's capacity), so the candidates are taken loop by loop over the full list.
+            for lp, fl in zip(flow_loops, flow_limits, strict=True):
+                per = liquid_headroom_kw(liq, loops, [fl if o is lp else math.inf for o in loops])
+                liq_cands.extend((h, f"{lp.name} flow") for h in per if h != math.inf)
+        liq_head, liq_by = _min(liq_cands) if liq_cands else (liq_cap - liq, "liquid loops")
         cooling_liquid = KwHeadroom(liq_cap, liq, liq_head, liq_by)
     else:
         cooling_liquid = KwHeadroom(0.0, liq, -liq if liq > 0 else 0.0, "no liquid loop")

@@ -74,9 +74,10 @@ class CoolingLoopSpec:
     """A cooling loop that serves the rack (or its whole room / site).
 
     other_heat_kw: heat already put on this loop by every *other* rack it serves (for liquid loops:
-    liquid heat; for air-side loops: air heat).
-    racks_served: how many racks share this loop's capacity (rear doors / in-row units serving listed
-    racks share their capacity evenly); 0 means room- or site-wide.
+    liquid heat; for close-coupled units: air heat offered to them; see ``planner.engine.flow``).
+    other_room_heat_kw: of that, what the other racks of the checked rack's room offer (close-coupled
+    units only; the part that reaches this room's CRAH pool when the unit is short).
+    racks_served: how many racks list this loop; 0 means room- or site-wide.
     """
 
     loop_id: int | None
@@ -91,6 +92,7 @@ class CoolingLoopSpec:
     max_flow_lpm: float | None = None
     other_heat_kw: float = 0.0
     racks_served: int = 0
+    other_room_heat_kw: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +115,10 @@ class RoomSpec:
     floor_rated_load_kg_m2: float
     tile_rated_load_kg: float | None = None
     floor_load_method: str = "footprint"  # "footprint" | "half_aisle"
-    other_air_heat_kw: float = 0.0  # air heat of every other rack in the room
-    air_loops: tuple[CoolingLoopSpec, ...] = ()  # room-level air loops (crah, in_row, rear_door)
+    # Air heat the room's CRAH pool carries from everything except this rack and the close-coupled units
+    # serving it (planner.engine.flow.room_air_left_kw adds those back).
+    other_air_heat_kw: float = 0.0
+    air_loops: tuple[CoolingLoopSpec, ...] = ()  # the room's CRAH/CRAC pool (close-coupled units never)
 
 
 @dataclass(frozen=True, slots=True)

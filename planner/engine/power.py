@@ -101,22 +101,70 @@ def rule_power_rack(st: RackState) -> RuleResult:
     return rule_result("POWER_RACK", OK if ok else FAIL, msg, load, 0.0, "kW")
 
 
-_REDUNDANCY: dict[tuple[int, int], RuleResult] = {}
+_REDUNDANCY: dict[tuple, RuleResult] = {}
+
+
+def side_chains(ctx: RackContext) -> tuple[set[int], set[int], list[str]]:
+    """(sources above side A's PDUs, sources above side B's, names of PDUs with no source recorded)."""
+    by_id = {s.source_id: s for s in ctx.sources}
+    chains: dict[str, set[int]] = {"A": set(), "B": set()}
+    unknown = []
+    for p in ctx.pdus:
+        side = _side(p)
+        if side not in chains:
+            continue
+        sid = p.source_id
+        if sid is None:
+            unknown.append(p.name)
+        seen = chains[side]
+        while sid is not None and sid not in seen:
+            s = by_id.get(sid)
+            if s is None:
+                break
+            seen.add(sid)
+            sid = s.parent_id
+    return chains["A"], chains["B"], unknown
 
 
 def rule_power_redundancy(st: RackState) -> RuleResult:
+    """Warn on one side only, or when the A and B paths share a power source below the utility (DESIGN
+    "The load flow and redundancy": a common UPS, panel or busway is a single point of failure)."""
+    ctx = st.ctx
     a = b = 0
-    for p in st.ctx.pdus:
+    for p in ctx.pdus:
         side = _side(p)
         if side == "A":
             a += 1
         elif side == "B":
             b += 1
-    hit = _REDUNDANCY.get((a, b))
+    if a and b and ctx.sources:
+        chain_a, chain_b, unknown = side_chains(ctx)
+        by_id = {s.source_id: s for s in ctx.sources}
+        shared = sorted(
+            (by_id[i] for i in chain_a & chain_b if by_id[i].kind != "utility"), key=lambda s: (s.name, s.source_id)
+        )
+        if shared:
+            names = ", ".join(f"{s.kind} {s.name}" for s in shared)
+            msg = (
+                f"A+B feeds ({a} PDU(s) on side A, {b} on side B) share {names}: a single point of failure "
+                "below the utility; feed side B from an independent source"
+            )
+            return rule_result("POWER_REDUNDANCY", WARN, msg, None, None, "")
+        key = (a, b, bool(unknown))
+    else:
+        key = (a, b, None)
+    hit = _REDUNDANCY.get(key)
     if hit is not None:
         return hit
     if a and b:
-        r = rule_result("POWER_REDUNDANCY", OK, f"A+B feeds: {a} PDU(s) on side A, {b} on side B", None, None, "")
+        msg = f"A+B feeds: {a} PDU(s) on side A, {b} on side B"
+        if key[2] is None:
+            msg += "; not checked: no upstream power sources recorded (independence of the paths unknown)"
+        elif key[2]:
+            msg += "; not checked for every PDU: some have no upstream source recorded"
+        else:
+            msg += "; their paths share no power source below the utility"
+        r = rule_result("POWER_REDUNDANCY", OK, msg, None, None, "")
     elif a or b:
         side, other = ("A", "B") if a else ("B", "A")
         msg = f"PDUs on side {side} only ({a or b}): losing that feed drops the rack; add side {other} for A+B"
@@ -125,7 +173,7 @@ def rule_power_redundancy(st: RackState) -> RuleResult:
         msg = "no PDUs recorded: the rack has no power feed on side A or B"
         r = rule_result("POWER_REDUNDANCY", WARN, msg, None, None, "")
     if len(_REDUNDANCY) < 256:
-        _REDUNDANCY[(a, b)] = r
+        _REDUNDANCY[key] = r
     return r
 
 
@@ -210,16 +258,41 @@ def rule_power_site(st: RackState) -> RuleResult:
     return rule_result("POWER_SITE", OK if ok else FAIL, msg, total, cap, "kW")
 
 
+def feed_loss_mode(m: NodeModelSpec) -> str:
+    """What a node does with one of its two feeds lost, its PSUs split evenly over A and B (reference §1.1
+    "1-feed OK?", C from PSU count x rating): "full" (the powered half carries max power), "capped" (it runs
+    at most at the powered PSUs' kW: NVIDIA's "reduced performance level", §1.1 P [S1], the GPU power brake
+    of FTR configurations, T [S14]), "off" (no PSU left powered) or "unknown" (no PSU data: not checked).
+    The nightly report and PSU_FEED_LOSS both answer from this."""
+    if m.psu_count <= 0 or not m.psu_rating_kw > 0:
+        return "unknown"
+    powered = m.psu_count // 2
+    if powered == 0:
+        return "off"
+    return "full" if within(m.max_power_kw, powered * m.psu_rating_kw) else "capped"
+
+
 def _feed_loss(m: NodeModelSpec) -> tuple[bool, float, float, float, str]:
     """(ok, demand kW, powered kW, demand/powered, arithmetic) of one model with one feed lost."""
+    mode = feed_loss_mode(m)
+    if mode == "unknown":
+        line = f"{m.slug}: not checked: no PSU data (PSU count / rating unsourced)"
+        return True, m.max_power_kw, 0.0, 0.0, line
     powered = m.psu_count // 2
     kw = powered * m.psu_rating_kw
-    ok = within(m.max_power_kw, kw)
+    ok = mode == "full"
     ratio = m.max_power_kw / kw if kw > 0 else (INF if m.max_power_kw > 0 else 0.0)
     line = (
         f"{m.slug}: {m.psu_count} PSUs, one feed lost -> {powered} x {fmt(m.psu_rating_kw)} kW = {fmt(kw)} kW "
         f"{'>=' if ok else '<'} {fmt(m.max_power_kw)} kW max"
     )
+    if mode == "full":
+        line += ": runs at full power"
+    elif mode == "capped":
+        need = f"; {m.psus_required} PSUs carry it in normal operation" if m.psus_required else ""
+        line += f": capped at {fmt(kw)} kW ({kw / m.max_power_kw:.0%} of max, reduced performance{need})"
+    else:
+        line += ": no PSU left powered, the node goes off"
     return ok, m.max_power_kw, kw, ratio, line
 
 
@@ -243,7 +316,7 @@ def rule_psu_feed_loss(st: RackState) -> RuleResult:
             worst = facts
         (fine if facts[0] else short).append(facts[4])
     if short:
-        msg = "; ".join(short) + " (runs degraded on one feed)"
+        msg = "; ".join(short)
         if fine:
             msg += "; " + "; ".join(fine)
         return rule_result("PSU_FEED_LOSS", WARN, msg, worst[1], worst[2], "kW")

@@ -3,11 +3,12 @@
 Per-rack sums are aggregated in SQL; loops, links and PDUs come in one query each; the rest is the
 arithmetic of ``planner.web.metrics`` with the loop-serving rules of ``planner.selectors`` (a loop that
 lists racks serves those, one that lists none serves its room, or the whole site when it has no room;
-liquid heat goes to the most specific liquid loops, split evenly).
+liquid heat goes to the most specific liquid loops; the heat split is ``planner.engine.flow``'s).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -16,7 +17,9 @@ from django.db.models.functions import Coalesce
 
 from cooling.models import CoolingLoop
 from planner import engine
-from planner.engine.units import AIR_SIDE_KINDS, CLOSE_COUPLED_KINDS, LIQUID_KINDS
+from planner.engine.flow import RackHeat, air_capacity_kw, air_headroom_kw, liquid_capacity_kw, site_heat_flow
+from planner.engine.inputs import CoolingLoopSpec
+from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS
 from planner.web.metrics import RackFigures, air_limit_kw, floor_area_m2, power_capacity_kw
 from racks.models import Pdu, Rack, Site
 
@@ -61,9 +64,9 @@ def headline_from_figures(site: Site, figures: list[RackFigures], loops: list[tu
         it_load_kw=sum(f.kw for f in figures),
         usable_power_kw=capacity,
         air_heat_kw=sum(f.air_kw for f in figures),
-        air_capacity_kw=sum(kw for kind, kw in loops if kind in AIR_SIDE_KINDS),
+        air_capacity_kw=air_capacity_kw(loops),
         liquid_heat_kw=sum(f.liquid_kw for f in figures),
-        liquid_capacity_kw=sum(kw for kind, kw in loops if kind in LIQUID_KINDS),
+        liquid_capacity_kw=liquid_capacity_kw(loops),
         racks_near_limit=sum(1 for f in figures if f.near_limit),
     )
 
@@ -129,32 +132,54 @@ def site_headlines() -> list[SiteHeadline]:
         if not n_racks[lp["id"]]:
             wide[(lp["site_id"], lp["room_id"])].append(lp)
 
-    # First pass: each rack's own heat and which liquid loops take it; loop totals for the second pass.
-    own: dict[int, tuple[float, float, list[int]]] = {}
-    loop_heat: dict[int, float] = defaultdict(float)
+    # The heat of every rack through the load flow (engine.flow), one site at a time.
+    serving: dict[int, tuple[list[dict], list[dict]]] = {}  # rack id -> (liquid tier, close-coupled units)
+    heats_by_site: dict[int, list[RackHeat]] = defaultdict(list)
     for r in racks:
         explicit = [loop_by_id[i] for i in listed.get(r["id"], ()) if loop_by_id[i]["room_id"] in (r["room_id"], None)]
         room_wide, site_wide = wide.get((r["site_id"], r["room_id"]), []), wide.get((r["site_id"], None), [])
-        liquid_loops = []
+        liquid_loops: list[dict] = []
         for tier in (explicit, room_wide, site_wide):
-            liquid_loops = [lp["id"] for lp in tier if lp["kind"] in LIQUID_KINDS]
+            liquid_loops = [lp for lp in tier if lp["kind"] in LIQUID_KINDS]
             if liquid_loops:
                 break
-        immersed = any(loop_by_id[i]["kind"] == "immersion" for i in liquid_loops)
-        liquid = r["kw"] if immersed else r["liquid"]
-        # Close-coupled capacity shared by the racks a loop lists (engine: usable / max(racks served, 1)).
-        close_coupled = sum(
-            usable_by_loop[lp["id"]] / max(n_racks[lp["id"]], 1)
-            for lp in (*explicit, *room_wide, *site_wide)
-            if lp["kind"] in CLOSE_COUPLED_KINDS
+        close = [lp for lp in (*explicit, *room_wide, *site_wide) if lp["kind"] in CLOSE_COUPLED_KINDS]
+        serving[r["id"]] = (liquid_loops, close)
+        heats_by_site[r["site_id"]].append(
+            RackHeat(
+                r["id"],
+                r["room_id"],
+                r["kw"],
+                r["liquid"],
+                liquid=tuple((lp["id"], usable_by_loop[lp["id"]]) for lp in liquid_loops),
+                close=tuple((lp["id"], usable_by_loop[lp["id"]]) for lp in close),
+                immersion=any(lp["kind"] == "immersion" for lp in liquid_loops),
+            )
         )
-        own[r["id"]] = (liquid, close_coupled, liquid_loops)
-        for i in liquid_loops:
-            loop_heat[i] += liquid / len(liquid_loops)
+    flows = {site_id: site_heat_flow(heats) for site_id, heats in heats_by_site.items()}
+
+    def air_capacity(r: dict, fl, share) -> float:
+        limit = air_limit_kw(r["containment"], r["air_limit"])
+        close = serving[r["id"]][1]
+        if not close:
+            return limit
+        specs = [
+            CoolingLoopSpec(
+                lp["id"], "", lp["kind"], lp["unit_capacity_kw"], lp["units"], lp["redundant_units"], 0.0, 0.0, "air",
+                other_heat_kw=max(fl.close_offered_kw.get(lp["id"], 0.0) - share.offer_by_loop.get(lp["id"], 0.0), 0.0),
+            )
+            for lp in close
+        ]  # fmt: skip
+        return air_headroom_kw(
+            air_kw=share.air_kw, row_limit_kw=limit, loops=specs, room_other_kw=0.0, room_capacity_kw=math.inf
+        )[0]
 
     figures_by_site: dict[int, list[RackFigures]] = defaultdict(list)
     for r in racks:
-        liquid, close_coupled, liquid_loops = own[r["id"]]
+        fl = flows[r["site_id"]]
+        share = fl.shares[r["id"]]
+        liquid = r["kw"] - share.air_kw
+        liquid_loops = serving[r["id"]][0]
         rack_scale = r["rack_scale"] > 0
         figures_by_site[r["site_id"]].append(
             RackFigures(
@@ -162,8 +187,8 @@ def site_headlines() -> list[SiteHeadline]:
                 air_kw=r["kw"] - liquid,
                 liquid_kw=liquid,
                 power_capacity_kw=power_capacity_kw(pdus_by_rack.get(r["id"], ())),
-                air_capacity_kw=air_limit_kw(r["containment"], r["air_limit"]) + close_coupled,
-                liquid_loops=[(loop_heat[i], usable_by_loop[i]) for i in liquid_loops],
+                air_capacity_kw=air_capacity(r, fl, share),
+                liquid_loops=[(fl.loop_liquid_kw.get(lp["id"], 0.0), usable_by_loop[lp["id"]]) for lp in liquid_loops],
                 # A rack-scale system carries its own frame: not on the rack's frame, no empty frame weight.
                 equipment_kg=r["weight"] - r["rack_scale_weight"],
                 max_load_kg=r["max_load_kg"],

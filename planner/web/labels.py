@@ -14,7 +14,10 @@ RULES: dict[str, tuple[str, str]] = {
         "Rack power",
         "Passes when rack load ≤ usable kW of the smaller PDU side (each side carries it all).",
     ),
-    "POWER_REDUNDANCY": ("A/B redundancy", "Warns when the rack has PDUs on one side only."),
+    "POWER_REDUNDANCY": (
+        "A/B redundancy",
+        "Warns when the rack has PDUs on one side only, or its A and B paths share a source below the utility.",
+    ),
     "POWER_UPSTREAM": (
         "Upstream power",
         "Passes when every power source up the chain carries all racks fed through it.",
@@ -25,8 +28,15 @@ RULES: dict[str, tuple[str, str]] = {
         "Rack air cooling",
         "Passes when rack air heat - rear-door/in-row capacity ≤ the row's air kW per rack.",
     ),
-    "COOLING_AIR_ROOM": ("Room air cooling", "Passes when room air heat ≤ usable capacity of the room's air loops."),
+    "COOLING_AIR_ROOM": (
+        "Room air cooling",
+        "Passes when the room's air heat left after rear doors / in-row units ≤ usable CRAH/CRAC capacity.",
+    ),
     "COOLING_LIQUID": ("Liquid cooling", "Passes when liquid heat on each liquid loop ≤ its usable capacity."),
+    "COOLING_LIQUID_REDUNDANCY": (
+        "Liquid redundancy",
+        "Warns when losing one liquid loop (or one unit of a loop with no spare) leaves liquid heat uncovered.",
+    ),
     "COOLING_FLOW": ("Coolant flow", "Passes when flow needed ≤ the loop's maximum flow."),
     "COOLING_TEMPERATURE": ("Coolant temperature", "Passes when loop supply temperature ≤ the node's limit."),
 }

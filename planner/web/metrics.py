@@ -15,12 +15,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from planner.engine.cooling import liquid_loops, usable
+from django.conf import settings
+
+from planner.engine.capacity import is_near_limit
+from planner.engine.cooling import close_coupled_loops, liquid_loops, usable
+from planner.engine.flow import air_headroom_kw, proportional_split
 from planner.engine.inputs import RackContext
 from planner.engine.rules import build_state
-from planner.engine.units import CLOSE_COUPLED_KINDS, air_kw_per_rack_limit, pdu_usable_kw
+from planner.engine.units import air_kw_per_rack_limit, pdu_usable_kw
 
-NEAR_LIMIT = 0.8
+NEAR_LIMIT = settings.PLANNER_NEAR_LIMIT_SHARE
 
 
 def air_limit_kw(containment: str, limit_kw: float | None) -> float:
@@ -105,29 +109,34 @@ class RackFigures:
 
     @property
     def near_limit(self) -> bool:
-        worst = self.worst_ratio
-        return worst is not None and worst > NEAR_LIMIT
+        return is_near_limit(self.worst_ratio, NEAR_LIMIT)
 
 
 def figures_from_context(ctx: RackContext) -> RackFigures:
     """Figures of one rack from its engine context (loads of the other racks included for shared loops)."""
     st = build_state(ctx, None)
     loops = liquid_loops(ctx)
-    share = st.liquid_kw / len(loops) if loops else 0.0
+    shares = proportional_split(st.liquid_kw, [usable(lp) for lp in loops])
     used_u = ctx.rack.u_height if st.rack_scale is not None else sum(n.model.u_height for n in st.nodes)
     derating = ctx.site.power_derating
     # The engine's power.rack_power_capacity_kw, cooling.close_coupled and floor.floor_area_m2, without the
     # message text they build (thousands of racks per page): same formulas, no strings.
     pdus = ((p.side, pdu_usable_kw(p.voltage_v, p.current_a, p.phases, derating, p.power_factor)) for p in ctx.pdus)
-    close = sum(usable(lp) / max(lp.racks_served, 1) for lp in ctx.loops if lp.kind in CLOSE_COUPLED_KINDS)
     rack, row = ctx.rack, ctx.row
+    close = close_coupled_loops(ctx)
+    air_cap = air_limit_kw(row.containment, row.air_kw_per_rack_limit)
+    if close:
+        # The engine's rack headroom figure (engine.flow): air heat the rack can carry past its units.
+        air_cap = air_headroom_kw(
+            air_kw=st.air_kw, row_limit_kw=air_cap, loops=close, room_other_kw=0.0, room_capacity_kw=math.inf
+        )[0]
     return RackFigures(
         kw=st.load_kw,
         air_kw=st.air_kw,
         liquid_kw=st.liquid_kw,
         power_capacity_kw=power_capacity_kw(pdus),
-        air_capacity_kw=air_limit_kw(row.containment, row.air_kw_per_rack_limit) + close,
-        liquid_loops=[(lp.other_heat_kw + share, usable(lp)) for lp in loops],
+        air_capacity_kw=air_cap,
+        liquid_loops=[(lp.other_heat_kw + share, usable(lp)) for lp, share in zip(loops, shares, strict=True)],
         equipment_kg=st.equipment_kg,
         max_load_kg=rack.max_load_kg,
         total_kg=st.weight_kg,

@@ -17,7 +17,7 @@ from cooling.models import CoolingLoop
 from planner import engine, selectors
 from planner import headroom as headroom_mod
 from planner.models import CapacityReport
-from planner.retrofits import retrofit_options
+from planner.retrofits import offers_retrofits, retrofit_options
 from planner.web import figures as figs
 from planner.web.access import page, reader_required
 from planner.web.floorplan import render_floorplan
@@ -49,8 +49,8 @@ def check_rows(result) -> list[dict]:
 
 
 def needs_retrofit(failing) -> bool:
-    """Retrofits are cooling changes: they can only help when a cooling rule fails."""
-    return any(code.startswith("COOLING_") for code in failing)
+    """The same condition as the API's check (planner.retrofits.offers_retrofits)."""
+    return offers_retrofits(failing)
 
 
 def retrofit_rows(options: list[dict]) -> dict:

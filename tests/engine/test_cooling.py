@@ -62,11 +62,12 @@ def test_rear_door_takes_its_capacity_off_the_rack_air():
 
 
 def test_in_row_capacity_is_shared_by_the_racks_it_serves():
-    # One 50 kW in-row unit (ref §3 10-50 kW, T [S45]) for 2 racks: 25 kW each. 4 x B200 = 57.2 - 25 = 32.2 > 25.
-    inrow = loop("in_row", 50.0, name="irc", racks_served=2)
+    # One 50 kW in-row unit (ref §3 10-50 kW, T [S45]) for 2 racks each offering 4 x B200 = 57.2 kW: it
+    # removes 50 of 114.4 kW, 25 kW from each (engine.flow); 57.2 - 25 = 32.2 > 25.
+    inrow = loop("in_row", 50.0, name="irc", racks_served=2, other_heat_kw=57.2)
     r = rule(check_placement(air_ctx("hot_aisle", loops=(inrow,)), Placement(B200, quantity=4)), "COOLING_AIR_RACK")
     assert r.status == "fail" and r.value == pytest.approx(32.2)
-    assert "/ 2 racks" in r.message
+    assert "shared: 57.20 of 114.40 kW offered, removes 57.20 x 50.00 / 114.40 = 25.00 kW" in r.message
 
 
 def test_gb200_residual_air_ref_1_2_S10():
@@ -146,7 +147,7 @@ def test_liquid_heat_split_evenly_over_loops():
     r = rule(check_placement(ctx(loops=(a, b)), Placement(GB200)), "COOLING_LIQUID")
     share = 132 * 0.871 / 2  # 57.49 kW each
     assert r.status == "ok" and r.value == pytest.approx(40 + share)  # the tighter loop
-    assert "/ 2 loops" in r.message
+    assert "(114.97 kW x 100.00 / 200.00 kW usable)" in r.message
 
 
 @pytest.mark.parametrize(

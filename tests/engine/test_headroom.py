@@ -62,18 +62,21 @@ def test_dimensions_of_a_contained_h100_rack():
     assert h.power.headroom_kw == pytest.approx(500 - 450 - 20.4)  # the UPS binds: 29.6 kW
     assert h.power.limited_by == "ups ups-2"
     assert h.cooling_air.capacity_kw == pytest.approx(55.0)  # 25 + 30 rear door
-    assert h.cooling_air.headroom_kw == pytest.approx(300 - 250 - 20.4)  # the room binds: 29.6 kW
+    # The rear door takes this rack's air off the room (DESIGN load flow): the rack's own limit binds,
+    # 25 + 30 - 20.4 = 34.6 kW; the room could take 50 kW + the door's 9.6 kW spare.
+    assert h.cooling_air.headroom_kw == pytest.approx(25 + 30 - 20.4)
+    assert h.cooling_air.limited_by == "rack air limit + close-coupled"
     assert h.cooling_liquid.capacity_kw == 0.0 and h.cooling_liquid.headroom_kw == 0.0
     assert (h.space.free_u, h.space.largest_free_block_u) == (26, 26)
     assert h.rack_load.headroom_kg == pytest.approx(1000 - 260.9)
     assert h.floor.load_kg_m2 == pytest.approx((150 + 260.9) / 0.72)
-    # 29.6 kW of power, 29.6 kW of air: two more H100 (20.4 kW) fit, a third does not; space holds 3.
+    # 29.6 kW of power, 34.6 kW of air: two more H100 (20.4 kW) fit, a third does not; space holds 3.
     assert h.fits_by_slug["dgx-h100"] == 2
     # A100: power and air allow 4 (26 kW), but the floor binds first: (150 + 260.9 + 4 x 123.16) / 0.72
     # = 1,254.9 kg/m2 > 1,220 (3 units: 1,084.0).
     assert h.fits_by_slug["dgx-a100"] == 3
     assert dict(h.blocked_by)["dgx-a100"] == ("FLOOR_UNIFORM",)
-    assert dict(h.blocked_by)["dgx-h100"] == ("POWER_UPSTREAM", "COOLING_AIR_ROOM")
+    assert dict(h.blocked_by)["dgx-h100"] == ("POWER_UPSTREAM",)
 
 
 def nvl_ctx(**kw):

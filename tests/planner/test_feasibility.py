@@ -109,6 +109,8 @@ def exact_max_units(snapshot, model) -> int:
                 room_air_kw=type(ledger.room_air_kw)(float, ledger.room_air_kw),
                 source_kw=type(ledger.source_kw)(float, ledger.source_kw),
                 loop_kw=type(ledger.loop_kw)(float, ledger.loop_kw),
+                loop_room_kw=type(ledger.loop_room_kw)(float, ledger.loop_room_kw),
+                loop_room_pass_kw=type(ledger.loop_room_pass_kw)(float, ledger.loop_room_pass_kw),
                 nodes=type(ledger.nodes)(list, {k: list(v) for k, v in ledger.nodes.items()}),
                 own={k: {**v, "loops": dict(v["loops"])} for k, v in ledger.own.items()},
             )

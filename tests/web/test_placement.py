@@ -22,6 +22,7 @@ RULES = (
     "COOLING_AIR_RACK",
     "COOLING_AIR_ROOM",
     "COOLING_LIQUID",
+    "COOLING_LIQUID_REDUNDANCY",
     "COOLING_FLOW",
     "COOLING_TEMPERATURE",
 )
@@ -148,3 +149,19 @@ def test_feasibility_form_errors(fac_client, small_site):
     assert r.status_code == 400
     html = r.content.decode()
     assert "Select a valid choice" in html and "greater than or equal to 1" in html
+
+
+def test_page_and_api_offer_retrofits_for_a_power_only_failure(small_site, fac_client, api):
+    # One 32 A single-phase PDU per side (230 V x 32 A x 0.8 = 5.89 kW) and 1 x H100 (10.2 kW): only
+    # POWER_RACK fails. Before: the API offered retrofits (any rule failing), the page only for cooling rules.
+    rack = small_site["racks"][1]
+    for p in rack.pdus.all():
+        p.phases, p.voltage_v, p.current_a = 1, 230.0, 32.0
+        p.save()
+    Node.objects.filter(rack=rack).delete()
+    body = api.post("/api/v1/placements/check/", {"rack": rack.pk, "model": "dgx-h100"}, format="json").json()
+    failing = [c["code"] for c in body["checks"] if c["status"] == "fail"]
+    assert failing == ["POWER_RACK"]
+    html = fac_client.get(f"/place/check/?rack={rack.pk}&model=dgx-h100&quantity=1").content.decode()
+    assert bool(body["retrofits"]) is True
+    assert "Retrofit options that would unlock it" in html

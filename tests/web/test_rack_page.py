@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.management import call_command
 
+from planner.engine.results import RULE_CODES
 from racks.models import Node, NodeModel, Rack
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ def test_elevation_pdus_and_rules(demo, fac_client):
     assert 'Side A <span class="small">· 72.46 kW usable' in html
     assert html.count("<strong>PDU-A") == 2 and html.count("<strong>PDU-B") == 2
     codes = re.findall(r'data-code="([A-Z_]+)"', html)
-    assert len(codes) == 14 and codes[0] == "SPACE" and codes[-1] == "COOLING_TEMPERATURE"
+    assert len(codes) == len(RULE_CODES) and codes[0] == "SPACE" and codes[-1] == "COOLING_TEMPERATURE"
     assert "<strong>RDHx A1</strong>, Rear-door heat exchanger" in html
     assert "shared by 4 racks" in html
     assert "How many more fit" in html
