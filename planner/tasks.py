@@ -14,7 +14,7 @@ What keeps a report from being lost (README, "Reliability of nightly reports"):
 - a whole worker killed: Redis hands the unacknowledged message to another worker once the visibility
   timeout (``CELERY_VISIBILITY_TIMEOUT``) has passed;
 - the broker down during the fan-out: the fan-out waits and retries, with backoff, for up to
-  ``NIGHTLY_FANOUT_RETRY_SECONDS``, then queues every site not queued yet.
+  ``NIGHTLY_FANOUT_RETRY_SECONDS``, and queues the sites left as soon as the broker is back.
 
 Without a broker (``CELERY_BROKER_URL`` unset) tasks run eagerly, in this process: the fan-out then catches
 and logs each site's failure itself.
