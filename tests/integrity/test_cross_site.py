@@ -102,6 +102,11 @@ def text(response) -> str:
     return html.unescape(response.content.decode())
 
 
+def errors_of(response) -> dict:
+    """Field errors of a 400 in the API's one error shape (``{status, code, detail, errors}``)."""
+    return response.json()["errors"]
+
+
 def flat(errors) -> str:
     """Every message of an error structure (dicts and lists of strings), as one text."""
     if isinstance(errors, dict):
@@ -166,7 +171,7 @@ def test_source_feeding_pdus_cannot_move_api(api, w):
     before = snapshot()
     r = api.patch(f"/api/v1/power-sources/{w['ups_a'].pk}/", {"site": w["beta"].pk}, format="json")
     assert r.status_code == 400, r.data
-    assert all(needle in flat(r.data["site"]) for needle in SOURCE_CONFLICT), r.data
+    assert all(needle in flat(errors_of(r)["site"]) for needle in SOURCE_CONFLICT), r.data
     assert snapshot() == before
 
 
@@ -189,7 +194,7 @@ def test_source_with_children_cannot_move(api, w):
     before = snapshot()
     r = api.patch(f"/api/v1/power-sources/{w['spare_a'].pk}/", {"site": w["beta"].pk}, format="json")
     assert r.status_code == 400
-    assert f'power source "{panel}" (site "Alpha")' in flat(r.data["site"])
+    assert f'power source "{panel}" (site "Alpha")' in flat(errors_of(r)["site"])
     assert snapshot() == before
 
 
@@ -197,7 +202,7 @@ def test_parent_of_another_site_is_refused_everywhere(api, admin_client, w):
     before = snapshot()
     r = api.patch(f"/api/v1/power-sources/{w['spare_a'].pk}/", {"parent": w["ups_b"].pk}, format="json")
     assert r.status_code == 400
-    assert 'Parent "UPS-B" is a power source of site "Beta", not of site "Alpha"' in flat(r.data["parent"])
+    assert 'Parent "UPS-B" is a power source of site "Beta", not of site "Alpha"' in flat(errors_of(r)["parent"])
     assert_admin_refused(via_admin(admin_client, w["spare_a"], parent=w["ups_b"]), 'Parent "UPS-B"')
     with pytest.raises(ValidationError) as exc:
         PowerSource(site=w["alpha"], name="X", kind="panel", capacity_kw=1, parent=w["ups_b"]).full_clean()
@@ -208,7 +213,7 @@ def test_parent_of_another_site_is_refused_everywhere(api, admin_client, w):
 def test_a_parent_loop_is_still_refused(api, w):
     panel = f.PowerSourceFactory(site=w["alpha"], name="Panel-A", kind="panel", parent=w["spare_a"])
     r = api.patch(f"/api/v1/power-sources/{w['spare_a'].pk}/", {"parent": panel.pk}, format="json")
-    assert r.status_code == 400 and "loop" in flat(r.data["parent"])
+    assert r.status_code == 400 and "loop" in flat(errors_of(r)["parent"])
 
 
 def test_source_with_nothing_attached_moves(api, web, admin_client, w):
@@ -244,7 +249,7 @@ def test_wired_rack_cannot_move_to_another_site_api(api, w):
     before = snapshot()
     r = api.patch(f"/api/v1/racks/{w['rack'].pk}/", {"row": w["row_b1"].pk}, format="json")
     assert r.status_code == 400, r.data
-    assert all(needle in flat(r.data["row"]) for needle in RACK_CONFLICT), r.data
+    assert all(needle in flat(errors_of(r)["row"]) for needle in RACK_CONFLICT), r.data
     assert snapshot() == before
 
 
@@ -300,7 +305,7 @@ def test_row_cannot_move_to_another_site(api, web, admin_client, w):
         'cooling loop "CDU-A"',
     )
     r = api.patch(f"/api/v1/rows/{w['row_a1'].pk}/", {"room": w["hall_b1"].pk}, format="json")
-    assert r.status_code == 400 and all(n in flat(r.data["room"]) for n in needles), r.data
+    assert r.status_code == 400 and all(n in flat(errors_of(r)["room"]) for n in needles), r.data
     assert_admin_refused(via_admin(admin_client, w["row_a1"], room=w["hall_b1"]), *needles)
     r = via_web(web, w["row_a1"], room=w["hall_a2"])  # the page offers its own site's rooms
     assert r.status_code == 400 and 'Row "Row A1" cannot move to room "Hall A2"' in text(r)
@@ -313,7 +318,7 @@ def test_room_cannot_move_to_another_site(api, web, admin_client, w):
     before = snapshot()
     needles = ('Room "Hall A1" cannot move to site "Beta"', 'PDU "PDU-A1"', 'cooling loop "CDU-A" of site "Alpha"')
     r = api.patch(f"/api/v1/rooms/{w['hall_a1'].pk}/", {"site": w["beta"].pk}, format="json")
-    assert r.status_code == 400 and all(n in flat(r.data["site"]) for n in needles), r.data
+    assert r.status_code == 400 and all(n in flat(errors_of(r)["site"]) for n in needles), r.data
     assert_admin_refused(via_admin(admin_client, w["hall_a1"], site=w["beta"]), *needles)
     r = via_web(web, w["hall_a1"], site=w["beta"])
     assert r.status_code == 400 and all(n in text(r) for n in needles)
@@ -325,7 +330,9 @@ def test_room_cannot_move_to_another_site(api, web, admin_client, w):
 def test_room_with_its_own_loop_cannot_move(api, w):
     crah = f.CoolingLoopFactory(site=w["alpha"], room=w["hall_a2"], name="CRAH-A2")
     r = api.patch(f"/api/v1/rooms/{w['hall_a2'].pk}/", {"site": w["beta"].pk}, format="json")
-    assert r.status_code == 400 and f'cooling loop "{crah}" of site "Alpha", room "Hall A2"' in flat(r.data["site"])
+    assert r.status_code == 400 and f'cooling loop "{crah}" of site "Alpha", room "Hall A2"' in flat(
+        errors_of(r)["site"]
+    )
 
 
 # --- a PDU fed from another site ----------------------------------------------------------------------------
@@ -356,7 +363,7 @@ def test_pdu_source_of_another_site_is_refused_api_web_admin(api, web, admin_cli
     before = snapshot()
     needle = 'Power source "UPS-B" belongs to site "Beta", but rack "R-A1" is in site "Alpha"'
     r = api.patch(f"/api/v1/pdus/{w['pdu'].pk}/", {"source": w["ups_b"].pk}, format="json")
-    assert r.status_code == 400 and needle in flat(r.data["source"]), r.data
+    assert r.status_code == 400 and needle in flat(errors_of(r)["source"]), r.data
     assert_admin_refused(via_admin(admin_client, w["pdu"], source=w["ups_b"]), needle)
     r = via_web(web, w["pdu"], source=w["ups_b"])
     assert r.status_code == 400  # the page offers only its site's sources
@@ -377,12 +384,12 @@ def test_loop_serving_racks_cannot_move_api(api, w):
     before = snapshot()
     r = api.patch(f"/api/v1/cooling-loops/{w['cdu'].pk}/", {"site": w["beta"].pk, "room": None}, format="json")
     assert r.status_code == 400, r.data
-    assert all(n in flat(r.data["racks"]) for n in LOOP_CONFLICT), r.data
+    assert all(n in flat(errors_of(r)["racks"]) for n in LOOP_CONFLICT), r.data
     r = api.patch(f"/api/v1/cooling-loops/{w['cdu'].pk}/", {"room": w["hall_a2"].pk}, format="json")
     assert r.status_code == 400
-    assert 'can serve only racks of its room "Hall A2" of site "Alpha", not rack "R-A1"' in flat(r.data["racks"])
+    assert 'can serve only racks of its room "Hall A2" of site "Alpha", not rack "R-A1"' in flat(errors_of(r)["racks"])
     r = api.patch(f"/api/v1/cooling-loops/{w['cdu'].pk}/", {"site": w["beta"].pk}, format="json")
-    assert r.status_code == 400 and 'Room "Hall A1" is in site "Alpha"' in flat(r.data["room"])
+    assert r.status_code == 400 and 'Room "Hall A1" is in site "Alpha"' in flat(errors_of(r)["room"])
     assert snapshot() == before
 
 
@@ -403,7 +410,7 @@ def test_rack_of_another_room_or_site_cannot_join_a_loop(api, web, admin_client,
     ):
         needle = f'rack "{rack}" ({where}'
         r = api.patch(f"/api/v1/cooling-loops/{cdu.pk}/", {"racks": [w["rack"].pk, rack.pk]}, format="json")
-        assert r.status_code == 400 and needle in flat(r.data["racks"]), r.data
+        assert r.status_code == 400 and needle in flat(errors_of(r)["racks"]), r.data
         assert_admin_refused(via_admin(admin_client, cdu, racks=[w["rack"], rack]), needle)
         # (m2m writes run in an atomic block without a savepoint: give each its own, as a request would have)
         with pytest.raises(ValidationError), transaction.atomic():

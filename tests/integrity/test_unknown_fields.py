@@ -76,8 +76,8 @@ def test_an_unknown_field_in_an_update_answers_400_naming_it_and_changes_nothing
     response = getattr(api, method)(url, body, format="json")
     assert response.status_code == 400, response.json()
     unknown = {k for k in extra if k not in current}
-    assert set(response.json()) == unknown, response.json()
-    assert all(response.json()[k] == ["Unknown field."] for k in unknown)
+    assert set(response.json()["errors"]) == unknown, response.json()
+    assert all(response.json()["errors"][k] == ["Unknown field."] for k in unknown)
     assert _state(objects) == before
     assert api.get(url).json() == current
 
@@ -89,7 +89,7 @@ def test_an_unknown_field_in_a_create_answers_400_and_the_clean_create_works(api
     before = _state(objects)
     response = api.post(f"/api/v1/{resource}/", {**body, "colour": "red"}, format="json")
     assert response.status_code == 400, response.json()
-    assert response.json() == {"colour": ["Unknown field."]}
+    assert response.json()["errors"] == {"colour": ["Unknown field."]}
     assert _state(objects) == before
     # Clean case beside it: the same body without the unknown field is created.
     response = api.post(f"/api/v1/{resource}/", body, format="json")
@@ -109,11 +109,11 @@ def test_read_only_fields_round_trip_but_cannot_be_set(api, objects, resource):
         other = current[key] + 1 if isinstance(current[key], (int, float)) else f"{current[key]}-x"
         response = api.patch(url, {"name": current["name"], key: other}, format="json")
         assert response.status_code == 400, (key, response.json())
-        assert list(response.json()) == [key]
+        assert list(response.json()["errors"]) == [key]
         assert _state(objects) == before
     # A create may not give them either.
     response = api.post(f"/api/v1/{resource}/", {**_copy_body(resource, current), "id": 1}, format="json")
-    assert response.status_code == 400 and list(response.json()) == ["id"], response.json()
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["id"], response.json()
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
