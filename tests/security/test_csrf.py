@@ -7,15 +7,18 @@ the check by default."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import get_resolver
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from planner import transfer
 from planner.web import crud
 from planner.web.forms import KIND_FORMS
 from racks.models import NodeModel, Site
@@ -184,8 +187,25 @@ def write_forms(world) -> list[tuple[str, str, dict, tuple[int, ...]]]:
         ),
         ("node-delete", f"/nodes/{node.pk}/delete/", {}, (302,)),
         ("feasibility", "/feasibility/", {"site": site.pk, "model": model.slug, "quantity": 1}, (302,)),
+        (
+            "site-import",
+            "/sites/import/",
+            {"document": _Upload(json.dumps(transfer.export_site(site)).encode()), "name": "Csrf", "slug": "csrf"},
+            (302,),
+        ),
     ]
     return forms
+
+
+class _Upload(SimpleUploadedFile):
+    """An uploaded file that can be posted twice (the test client reads it to the end each time)."""
+
+    def __init__(self, content: bytes):
+        super().__init__("site.json", content, content_type="application/json")
+
+    def read(self, *args):
+        self.seek(0)
+        return super().read(*args)
 
 
 FORM_LABELS = [f"{kind}-{action}" for kind in crud.KINDS for action in ("create", "edit", "delete")] + [
@@ -193,6 +213,7 @@ FORM_LABELS = [f"{kind}-{action}" for kind in crud.KINDS for action in ("create"
     "node-edit",
     "node-delete",
     "feasibility",
+    "site-import",
 ]
 
 
@@ -232,6 +253,8 @@ def test_every_web_write_route_is_covered():
         "object-create",
         "object-edit",
         "object-delete",
+        "site-import-page",
+        "import-job-page",  # GET only: the job's progress and result
     }
 
 
