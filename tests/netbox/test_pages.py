@@ -97,3 +97,13 @@ def test_device_types_page(fac, proc):
     assert r.status_code == 400 and "refused: lacks weight" in r.content.decode()
     assert fac.post("/catalogue/device-types/", {}).status_code == 400
     assert proc.get("/catalogue/device-types/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_posts_without_the_csrf_token_are_refused(facilities_user, netbox):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(facilities_user)
+    assert client.post("/netbox/import/", form(netbox)).status_code == 403
+    upload = SimpleUploadedFile("acme-gx8.yaml", (YAML / "acme-gx8.yaml").read_bytes())
+    assert client.post("/catalogue/device-types/", {"files": [upload]}).status_code == 403
+    assert Site.objects.count() == 0 and not NodeModel.objects.filter(slug="acme-gx8").exists()
