@@ -7,6 +7,8 @@ Throttle counters live in the default cache, so each process counts for itself u
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -18,6 +20,9 @@ from planner.api.parsers import JSON_PARSER_CLASSES
 THROTTLE_SCOPE = "auth"
 
 
+# Outside the request's transaction (ATOMIC_REQUESTS): a refused attempt rolls its request back, and with the
+# database cache that would roll the throttle's count of it back too, so guessing would never be slowed.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class ThrottledObtainAuthToken(ObtainAuthToken):
     """Exchange a username and password for the user's API token (``Authorization: Token <key>``)."""
 

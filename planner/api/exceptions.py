@@ -15,7 +15,7 @@ the path is under ``/api/``, and with Django's own pages elsewhere.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connections
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from django.views import defaults
@@ -118,10 +118,25 @@ def _is_plain_detail(data) -> bool:
 
 
 def exception_handler(exc, context):
+    # DRF's own handler (called by _handle) marks every open atomic block for rollback; for a non-atomic view
+    # that block is not the request's (a test's, say), so its mark is put back as it was.
+    before = {c.alias: c.needs_rollback for c in connections.all(initialized_only=True) if c.in_atomic_block}
     response = _handle(exc, context)
     if response is not None:
-        set_rollback()  # an error answer never commits a partial write of its request (ATOMIC_REQUESTS)
+        if _request_is_atomic(context):
+            set_rollback()  # an error answer never commits a partial write of its request (ATOMIC_REQUESTS)
+        else:
+            for c in connections.all(initialized_only=True):
+                if c.alias in before:
+                    c.needs_rollback = before[c.alias]
     return response
+
+
+def _request_is_atomic(context) -> bool:
+    """False for a view marked ``transaction.non_atomic_requests`` (on its ``dispatch``): its request has no
+    transaction of its own, so an error must not mark an enclosing one (a test's) for rollback."""
+    dispatch = getattr(type(context.get("view")), "dispatch", None)
+    return not getattr(dispatch, "_non_atomic_requests", ())
 
 
 def _handle(exc, context):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from planner.api.exceptions import error_response
 from planner.netbox.client import FetchFailed
 from planner.netbox.mapping import ROW_SOURCES, MappingError, RowConfig
 from planner.netbox.service import ImportRefused, netbox_import
@@ -106,7 +107,8 @@ class NetboxDryRunView(APIView):
                 skip_incomplete=d["skip_incomplete"],
             )
         except ImportRefused as exc:
-            return Response(exc.payload, status=status.HTTP_400_BAD_REQUEST)
+            # The one error shape: the reasons, one line each, under "netbox".
+            return error_response(400, exc.detail, code="import_refused", errors={"netbox": exc.errors})
         except (FetchFailed, MappingError) as exc:
-            return Response({"detail": str(exc), "errors": []}, status=status.HTTP_400_BAD_REQUEST)
+            return error_response(400, str(exc), code="netbox_unreadable")
         return Response(SummarySerializer(summary.to_dict()).data)

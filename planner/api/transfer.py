@@ -12,7 +12,9 @@ queueing is refused at once: a body that is not JSON or not an object (400), or 
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
@@ -169,6 +171,10 @@ ERRORS_401_403 = {
 }
 
 
+# Not inside the request's transaction (ATOMIC_REQUESTS): the only write here is the job row, in its own
+# transaction, and its on_commit queueing must happen before the answer, so that without a broker the job has
+# run (in-process) when the 202 is built.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class SiteImportView(APIView):
     """Queue a site import from an export document: 202 with the job, whose URL reports progress and then the
     result or the errors. The import itself is all or nothing, every record validated like the CRUD API and

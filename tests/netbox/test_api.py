@@ -29,7 +29,7 @@ def test_dry_run_endpoint(api, netbox, procurement_user, django_assert_max_num_q
         assert data["dry_run"] and data["counts"] == README_COUNTS and len(data["failing_racks"]) == 16
         assert everything() == before and Site.objects.count() == 0
         r = api.post("/api/v1/netbox/dry-run/", {**body, "figures": {}}, format="json")
-        assert r.status_code == 400 and any("lacks power-ports" in e for e in r.json()["errors"])
+        assert r.status_code == 400 and any("lacks power-ports" in e for e in r.json()["errors"]["netbox"])
         r = api.post("/api/v1/netbox/dry-run/", {**body, "token": "wrong"}, format="json")
         assert r.status_code == 400 and "403" in r.json()["detail"]
         proc = APIClient()
