@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from racks.models import Node, Rack, Site
 from tests import factories as f
 from tests.security.conftest import row_counts
-from tests.security.test_transfer import _strip
+from tests.transfer_builder import strip_names as _strip
 
 pytestmark = pytest.mark.django_db
 
