@@ -11,7 +11,7 @@ urlpatterns = [
     path("api/v1/", include("planner.api.urls")),
     path("accounts/login/", web_auth.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("reports/", include("planner.reports_urls")),
+    path("reports/", include("planner.web.reports_urls")),
     path("", include("planner.web.urls")),
 ]
 

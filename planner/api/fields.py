@@ -6,6 +6,8 @@ import math
 
 from rest_framework import serializers
 
+from planner.validation import TEXT_MESSAGES, text_problem
+
 # Physical quantities in this domain stay far below this; larger numbers are typos or attacks.
 MAX_ABS_VALUE = 1e12
 
@@ -58,26 +60,16 @@ class SlugOrPkRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-# Bidirectional embeddings, overrides and isolates (they make a name display as something else, "Trojan
-# Source") and the Unicode line and paragraph separators (a line break by another name).
-INVISIBLE_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029))
-
-
 class CleanCharField(serializers.CharField):
     """Text without control characters (names end up in pages, reports and CSV files)."""
 
-    default_error_messages = {
-        "control_chars": "Control characters are not allowed.",
-        "bidi_controls": "Invisible Unicode formatting characters (bidirectional overrides, line separators) "
-        "are not allowed.",
-    }
+    default_error_messages = dict(TEXT_MESSAGES)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
-            self.fail("control_chars")
-        if not INVISIBLE_CONTROLS.isdisjoint(value):
-            self.fail("bidi_controls")
+        problem = text_problem(value)
+        if problem is not None:
+            self.fail(problem)
         return value
 
 

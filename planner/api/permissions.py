@@ -1,4 +1,4 @@
-"""Roles are Django groups.
+"""Roles are Django groups (defined in ``planner.roles``, shared with the pages).
 
 - ``facilities``: read and write everything.
 - ``procurement``: read everything and ask questions (check, headroom, feasibility); never write.
@@ -9,28 +9,9 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-FACILITIES = "facilities"
-PROCUREMENT = "procurement"
-ROLES = (FACILITIES, PROCUREMENT)
+from planner.roles import FACILITIES, PROCUREMENT, ROLES, can_read, can_write, user_roles
 
-
-def user_roles(user) -> frozenset[str]:
-    """Role names of a user, cached on the user object so a request costs one query at most."""
-    if not user or not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_planner_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        user._planner_roles = cached
-    return cached
-
-
-def can_read(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or user_roles(user)))
-
-
-def can_write(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or FACILITIES in user_roles(user)))
+__all__ = ("FACILITIES", "PROCUREMENT", "ROLES", "RolePermission", "can_read", "can_write", "user_roles")
 
 
 class RolePermission(BasePermission):

@@ -18,16 +18,15 @@ from planner.api import schema as sch
 from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField, StrictBooleanField
 from planner.api.filtering import reject_unknown_params
 from planner.api.permissions import can_write
+from planner.validation import MAX_PLACE_QUANTITY, MAX_QUANTITY
 from racks.models import NodeModel, Rack, Site
-
-MAX_QUANTITY = 10_000
 
 
 class CheckRequest(serializers.Serializer):
     # The rack comes with its row, room and site: the check needs them (one query instead of two).
     rack = serializers.PrimaryKeyRelatedField(queryset=Rack.objects.select_related("row__room__site"))
     model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), help_text="Node model id or slug.")
-    quantity = SafeIntegerField(min_value=1, max_value=200, default=1)
+    quantity = SafeIntegerField(min_value=1, max_value=MAX_PLACE_QUANTITY, default=1)
     u_position = SafeIntegerField(min_value=1, max_value=60, required=False, allow_null=True)
 
     def validate(self, attrs):
@@ -85,7 +84,7 @@ class RackHeadroomView(APIView):
 
 class RetrofitQuery(serializers.Serializer):
     model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), required=False)
-    quantity = SafeIntegerField(min_value=1, max_value=200, default=1)
+    quantity = SafeIntegerField(min_value=1, max_value=MAX_PLACE_QUANTITY, default=1)
     target_kw = FiniteFloatField(min_value=0.0, max_value=10_000.0, required=False)
 
     def validate(self, attrs):

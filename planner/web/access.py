@@ -1,4 +1,4 @@
-"""Who may see and do what in the browser: the same roles as the API (``planner.api.permissions``).
+"""Who may see and do what in the browser: the same roles as the API (``planner.roles``).
 
 Readers (``facilities``, ``procurement``, superusers) see every page and may ask questions (placement
 check, feasibility). Only writers (``facilities``, superusers) see write controls, and every write view
@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from planner.api.permissions import can_read, can_write
+from planner.roles import can_read, can_write
 
 
 def reader_required(view):

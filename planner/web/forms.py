@@ -13,8 +13,7 @@ from django.db import models as dj_models
 from cooling.forms import PendingRacksMixin
 from cooling.models import CoolingLoop
 from planner.api import serializers as api
-from planner.api.fields import CleanCharField
-from planner.api.questions import MAX_QUANTITY, CheckRequest
+from planner.validation import MAX_PLACE_QUANTITY, MAX_QUANTITY, validate_clean_text
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
 
@@ -286,21 +285,13 @@ class NodeForm(forms.Form):
 
     rack = forms.ModelChoiceField(queryset=Rack.objects.none(), label="Rack")
     u_position = forms.IntegerField(min_value=1, max_value=60, label="Lowest U", help_text="1-based.")
-    name = forms.CharField(max_length=100, label="Name")
+    name = forms.CharField(max_length=100, label="Name", validators=[validate_clean_text])
     status = forms.ChoiceField(choices=Node.Status.choices, label="Status")
 
     def __init__(self, *args, site: Site, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rack"].queryset = Rack.objects.filter(row__room__site=site).select_related("row__room")
         self.fields["rack"].label_from_instance = _rack_label
-
-    def clean_name(self):
-        from rest_framework.exceptions import ValidationError as DrfValidationError
-
-        try:
-            return CleanCharField(max_length=100).run_validation(self.cleaned_data["name"])
-        except DrfValidationError as exc:
-            raise forms.ValidationError([str(m) for m in exc.detail]) from None
 
 
 KIND_FORMS = {
@@ -316,8 +307,8 @@ KIND_FORMS = {
 
 
 class PlaceForm(forms.Form):
-    """The placement wizard: a rack, a model and a quantity (and, for one unit, a U). Validated by the API's
-    check request serializer, so the page and ``POST /api/v1/placements/check/`` accept the same input."""
+    """The placement wizard: a rack, a model and a quantity (and, for one unit, a U). Same bounds as
+    ``POST /api/v1/placements/check/`` (``planner.validation``), so the page and the API accept the same input."""
 
     rack = forms.ModelChoiceField(queryset=Rack.objects.none(), label="Rack", empty_label="— choose a rack —")
     model = forms.ModelChoiceField(
@@ -327,7 +318,11 @@ class PlaceForm(forms.Form):
         empty_label="— choose a model —",
     )
     quantity = forms.IntegerField(
-        min_value=1, max_value=200, initial=1, label="Quantity", help_text="Units to place, 1-200."
+        min_value=1,
+        max_value=MAX_PLACE_QUANTITY,
+        initial=1,
+        label="Quantity",
+        help_text=f"Units to place, 1-{MAX_PLACE_QUANTITY}.",
     )
     u_position = forms.IntegerField(
         min_value=1,
@@ -340,7 +335,11 @@ class PlaceForm(forms.Form):
         choices=Node.Status.choices, initial=Node.Status.PLANNED, label="Record as", required=False
     )
     name = forms.CharField(
-        max_length=100, required=False, label="Name (optional)", help_text="One unit only; empty = '<model>-<n>'."
+        max_length=100,
+        required=False,
+        label="Name (optional)",
+        help_text="One unit only; empty = '<model>-<n>'.",
+        validators=[validate_clean_text],
     )
 
     def __init__(self, *args, site: Site | None = None, **kwargs):
@@ -357,18 +356,8 @@ class PlaceForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        request = CheckRequest(
-            data={
-                "rack": data["rack"].pk,
-                "model": data["model"].pk,
-                "quantity": data["quantity"],
-                "u_position": data.get("u_position"),
-            }
-        )
-        if not request.is_valid():
-            for name, messages in request.errors.items():
-                for message in messages if isinstance(messages, list) else [messages]:
-                    self.add_error(name if name in self.fields else None, str(message))
+        if data.get("u_position") is not None and data["quantity"] != 1:
+            self.add_error("u_position", "Give u_position only when placing one unit.")
         if data.get("name") and data["quantity"] != 1:
             self.add_error("name", "A name can be given only when placing one unit.")
         return data

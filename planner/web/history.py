@@ -1,13 +1,13 @@
 """The "History" section of object pages: the audit trail the API serves at ``<resource>/{id}/history/``,
 newest first and bounded (the API has the rest), read in a fixed number of queries.
 
-Entries come from :mod:`planner.api.history` (same who / when / change type / field old -> new as the API);
+Entries come from :mod:`planner.selectors.history` (same who / when / change type / field old -> new as the API);
 templates render them with ``planner/_history.html``, which escapes everything (names are user input).
 """
 
 from __future__ import annotations
 
-from planner.api.history import object_history, trail_history
+from planner.selectors.history import object_history, trail_history
 from racks.models import Node, Rack
 
 HISTORY_LIMIT = 20

@@ -16,8 +16,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from planner import engine, planning, selectors, services
-from planner.api.permissions import can_write
 from planner.retrofits import retrofit_options
+from planner.roles import can_write
 from planner.web.access import page, reader_required, writer_required
 from planner.web.forms import FeasibilityForm, NodeForm, PlaceForm
 from planner.web.history import history_context

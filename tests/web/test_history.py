@@ -7,7 +7,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group, User
 
-from planner.api.history import trail_history
+from planner.selectors.history import trail_history
 from racks.models import Node, NodeModel
 from tests.conftest import _token_client
 from tests.web.conftest import build_site

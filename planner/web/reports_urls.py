@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from planner import reports_web
+from planner.web import reports as reports_web
 
 urlpatterns = [
     path("", reports_web.report_index, name="report-index"),

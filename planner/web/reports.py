@@ -17,8 +17,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 
 from planner import reports
-from planner.api.permissions import can_read
 from planner.models import CapacityReport
+from planner.roles import can_read
 from racks.models import Site
 
 CHART_HISTORY = 90  # reports shown in the history charts
