@@ -147,3 +147,13 @@ def test_question_answers_are_typed_and_model_is_id_or_slug():
     for request in ("CheckRequestRequest", "FeasibilityRequestRequest", "TcoRequestRequest", "NodeRequest"):
         model = components[request]["properties"]["model"]
         assert [s["type"] for s in model["oneOf"]] == ["integer", "string"], (request, model)
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_url_answers_json_even_with_debug_on(api, settings):
+    # DEBUG makes Django answer an unresolved URL with its technical HTML page, bypassing handler404.
+    settings.DEBUG = True
+    response = api.get("/api/v1/no-such-resource/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["status"] == 404 and "/api/v1/no-such-resource/" in response.json()["detail"]
