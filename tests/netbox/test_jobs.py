@@ -114,3 +114,28 @@ def test_queued_token_is_sealed_and_the_job_endpoint_is_constant_query(
     with django_assert_num_queries(3):
         assert api.get(f"/api/v1/import-jobs/{jobs[1].pk}/").json()["status"] == "queued"
     assert netbox.token not in json.dumps(data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_netbox_page_runs_as_a_job_and_the_job_page_shows_the_summary(client, facilities_user, netbox):
+    client.force_login(facilities_user)
+    form = {
+        "url": netbox.url,
+        "token": netbox.token,
+        "row_from": "location",
+        "figures": json.dumps(TEST_FIGURES),  # JSON is YAML
+        "dry_run": "on",
+        "background": "on",
+    }
+    r = client.post("/netbox/import/", form)
+    assert r.status_code == 400 and "NETBOX_URLS" in r.content.decode() and ImportJob.objects.count() == 0
+    with override_settings(NETBOX_URLS=[netbox.url]):
+        r = client.post("/netbox/import/", form)
+    job = ImportJob.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/imports/{job.pk}/"
+    assert job.kind == "netbox" and job.status == "succeeded" and job.secret == ""
+    page = client.get(r["Location"]).content.decode()
+    n_failing = len(job.result["failing_racks"])
+    assert n_failing == 16 and f"{n_failing} racks failing a rule" in page and "Dry run: nothing was written" in page
+    assert all(s["slug"] in page for s in job.result["sites"]) and netbox.token not in page
+    assert Site.objects.count() == 0
