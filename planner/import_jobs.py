@@ -149,9 +149,9 @@ def job_progress(job: ImportJob) -> dict:
 
 
 def _fail(job_id: int, payload: dict) -> None:
-    """Record a failure, unless another run of the same job has succeeded meanwhile."""
+    """Record a failure (and wipe a NetBox job's token), unless another run has succeeded meanwhile."""
     ImportJob.objects.filter(pk=job_id).exclude(status=ImportJob.Status.SUCCEEDED).update(
-        status=ImportJob.Status.FAILED, errors=payload, finished_at=timezone.now()
+        status=ImportJob.Status.FAILED, errors=payload, finished_at=timezone.now(), secret=""
     )
 
 
@@ -254,7 +254,146 @@ def fail_after_retries(*, job_id: int) -> None:
 def import_jobs_for(user):
     """Jobs ``user`` may see: a superuser every job, anyone else the jobs they created. Without the document."""
     # No join to the site: ``result`` names it, and on SQLite a running import holds the site table's lock.
-    jobs = ImportJob.objects.defer("document").select_related("created_by")
+    jobs = ImportJob.objects.defer("document", "secret").select_related("created_by")
     if getattr(user, "is_superuser", False):
         return jobs
     return jobs.filter(created_by_id=getattr(user, "pk", None) or 0)
+
+
+# --- NetBox import jobs ---------------------------------------------------------------------------------------
+#
+# The job needs the caller's NetBox token until a worker has read NetBox, possibly after retries, so it is kept
+# with the job, never in clear: Fernet (AES-128-CBC + HMAC-SHA256, the ``cryptography`` package) with a key
+# derived from SECRET_KEY. django.core.signing would only sign it (its payload is readable base64). The token
+# is wiped when the job finishes, succeeded or failed, and is never in ``options``, the API or the page.
+# A job that never runs (no worker ever takes it) keeps its encrypted token until it is deleted.
+
+NETBOX_PROGRESS_UNITS = 100  # the service reports fractions; the job shows them as done of 100
+
+
+def _fernet():
+    import base64
+
+    from cryptography.fernet import Fernet
+
+    digest = hashlib.sha256(b"planner.import_jobs.netbox-token:" + settings.SECRET_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal_token(token: str) -> str:
+    return _fernet().encrypt(token.encode()).decode()
+
+
+def open_token(sealed: str) -> str:
+    """The token sealed with ``seal_token``; raises ``cryptography.fernet.InvalidToken`` (SECRET_KEY changed)."""
+    return _fernet().decrypt(sealed.encode()).decode()
+
+
+def netbox_job_create(
+    *,
+    url: str,
+    token: str,
+    user,
+    site_slugs: list[str] | tuple[str, ...] = (),
+    dry_run: bool = False,
+    row_from: str = "location",
+    row_pattern: str | None = None,
+    figures: dict | None = None,
+    skip_incomplete: bool = False,
+):
+    """Store a NetBox import job (options in clear, the token sealed) and queue it when it commits.
+
+    ``url`` must already be checked against NETBOX_URLS by the caller (the API serializer, the page form).
+    """
+    from planner import tasks  # tasks import this module
+
+    options = {
+        "url": url,
+        "sites": list(site_slugs),
+        "dry_run": bool(dry_run),
+        "row_from": row_from,
+        "row_pattern": row_pattern or None,
+        "figures": figures or {},
+        "skip_incomplete": bool(skip_incomplete),
+    }
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=ImportJob.Kind.NETBOX,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            options=options,
+            secret=seal_token(token),
+        )
+        transaction.on_commit(lambda: tasks.netbox_import_job.delay(job.pk))
+    return job
+
+
+def netbox_job_run(*, job_id: int) -> ImportJob | None:
+    """Run a queued (or interrupted) NetBox import job once. Returns the job, None if it does not exist.
+
+    As ``import_job_run``: transient database errors propagate (the task retries them), every other failure
+    is recorded on the job; success is written in the import's transaction after locking the job row.
+    """
+    from cryptography.fernet import InvalidToken
+
+    from planner.netbox.client import FetchFailed
+    from planner.netbox.mapping import MappingError, RowConfig
+    from planner.netbox.service import ImportRefused, netbox_import
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update(of=("self",)).select_related("created_by").filter(pk=job_id).first()
+        if job is None:
+            return None
+        if job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
+            return job
+        job.status, job.started_at, job.attempts = ImportJob.Status.RUNNING, timezone.now(), job.attempts + 1
+        job.phase, job.done, job.total = "reading NetBox", 0, NETBOX_PROGRESS_UNITS
+        job.save(update_fields=["status", "started_at", "attempts", "phase", "done", "total"])
+    writer = ProgressWriter(job.pk)
+
+    def progress(message: str, fraction: float) -> None:
+        done = max(0, min(NETBOX_PROGRESS_UNITS, round(NETBOX_PROGRESS_UNITS * float(fraction))))
+        writer(str(message)[:40], done, NETBOX_PROGRESS_UNITS)
+
+    options = job.options or {}
+    try:
+        token = open_token(job.secret)
+        rows = RowConfig(source=options.get("row_from") or "location", pattern=options.get("row_pattern") or None)
+        with _history_user(job.created_by), transaction.atomic():
+            summary = netbox_import(
+                client_or_url=options["url"],
+                token=token,
+                site_slugs=options.get("sites") or [],
+                dry_run=bool(options.get("dry_run")),
+                rows=rows,
+                figures=options.get("figures") or None,
+                skip_incomplete=bool(options.get("skip_incomplete")),
+                progress=progress,
+            )
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if locked.status == ImportJob.Status.SUCCEEDED:
+                raise _AlreadyDone
+            locked.status, locked.finished_at = ImportJob.Status.SUCCEEDED, timezone.now()
+            locked.phase, locked.done, locked.total = "done", NETBOX_PROGRESS_UNITS, NETBOX_PROGRESS_UNITS
+            locked.result = json.loads(json.dumps(summary.to_dict(), default=str))
+            locked.errors, locked.secret = {}, ""
+            locked.save()
+    except ImportRefused as exc:
+        _fail(job.pk, {**exc.payload, "path": "$"})
+    except (FetchFailed, MappingError) as exc:
+        _fail(job.pk, {"detail": str(exc), "path": "$", "errors": []})
+    except InvalidToken:
+        _fail(job.pk, {"detail": "The stored token cannot be read (SECRET_KEY changed); queue it again.", "path": "$",
+                       "errors": []})  # fmt: skip
+    except _AlreadyDone:
+        logger.info("netbox import job %s: already succeeded, this run rolled back", job.pk)
+    except (OperationalError, InterfaceError, ConnectionError, TimeoutError):
+        raise
+    except Exception:
+        logger.exception("netbox import job %s failed on an internal error", job.pk)
+        _fail(job.pk, {"detail": "The import stopped on an internal error; nothing was imported.", "path": "$",
+                       "errors": []})  # fmt: skip
+    finally:
+        writer.close()
+        if _uses_cache():
+            cache.delete(progress_key(job.pk))
+    return ImportJob.objects.defer("document", "secret").get(pk=job.pk)

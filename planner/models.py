@@ -48,6 +48,7 @@ class ImportJob(models.Model):
 
     class Kind(models.TextChoices):
         SITE = "site", "Site import"
+        NETBOX = "netbox", "NetBox import"
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -67,6 +68,13 @@ class ImportJob(models.Model):
     options = models.JSONField(default=dict, blank=True, help_text="Import options: name, slug, as_is.")
     document = models.BinaryField(editable=False, help_text="The uploaded document, zlib-compressed JSON.")
     document_sha256 = models.CharField(max_length=64, editable=False)
+    secret = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="NetBox jobs: the API token, Fernet-encrypted with a key derived from SECRET_KEY; wiped when the "
+        "job finishes. Never served.",
+    )
     document_bytes = models.PositiveBigIntegerField(default=0, help_text="Size of the uploaded document (bytes).")
     phase = models.CharField(max_length=40, blank=True, default="")
     done = models.PositiveIntegerField(default=0)

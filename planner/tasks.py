@@ -230,3 +230,33 @@ def site_import_job(self, job_id: int) -> dict | None:
         logger.warning("site import job %s no longer exists, skipped", job_id)
         return None
     return {"job": job.pk, "status": job.status, "site": job.site_id}
+
+
+@shared_task(
+    bind=True,
+    name="planner.tasks.netbox_import_job",
+    autoretry_for=RETRY_ON,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=IMPORT_MAX_RETRIES,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def netbox_import_job(self, job_id: int) -> dict | None:
+    """Run one NetBox import job (``planner.import_jobs.netbox_job_run``); a rerun of a finished job does nothing.
+
+    Takes the job id only: the NetBox token stays sealed on the job row, never in the broker's message.
+    """
+    from planner import import_jobs
+
+    try:
+        job = import_jobs.netbox_job_run(job_id=int(job_id))
+    except RETRY_ON:
+        if self.request.retries >= IMPORT_MAX_RETRIES:
+            import_jobs.fail_after_retries(job_id=int(job_id))
+        raise
+    if job is None:
+        logger.warning("netbox import job %s no longer exists, skipped", job_id)
+        return None
+    return {"job": job.pk, "status": job.status}

@@ -16,7 +16,13 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission
@@ -26,6 +32,7 @@ from rest_framework.views import APIView
 
 from planner import import_jobs, transfer
 from planner.api.fields import CleanCharField
+from planner.api.netbox import SummarySerializer
 from planner.api.permissions import can_read, can_write
 from planner.models import ImportJob
 from racks.models import Site
@@ -55,9 +62,24 @@ class ImportQuery(serializers.Serializer):
 
 
 class ImportOptionsSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_null=True, help_text="Name of the new site (null: the document's).")
-    slug = serializers.CharField(allow_null=True, help_text="Slug of the new site (null: the document's).")
-    as_is = serializers.BooleanField(help_text="Nodes placed without the placement rules.")
+    """A site job's options are name, slug and as_is; a NetBox job's the others (never its token)."""
+
+    name = serializers.CharField(
+        allow_null=True, required=False, help_text="Site: name of the new site (null: the document's)."
+    )
+    slug = serializers.CharField(
+        allow_null=True, required=False, help_text="Site: slug of the new site (null: the document's)."
+    )
+    as_is = serializers.BooleanField(required=False, help_text="Site: nodes placed without the placement rules.")
+    url = serializers.CharField(required=False, help_text="NetBox: the NetBox base URL read (one of NETBOX_URLS).")
+    sites = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="NetBox: site slugs; empty = all."
+    )
+    dry_run = serializers.BooleanField(required=False, help_text="NetBox: write nothing, report what would change.")
+    row_from = serializers.CharField(required=False, help_text="NetBox: where rows come from.")
+    row_pattern = serializers.CharField(allow_null=True, required=False, help_text="NetBox: regex with (?P<row>...).")
+    figures = serializers.DictField(required=False, help_text="NetBox: figures given for device types NetBox lacks.")
+    skip_incomplete = serializers.BooleanField(required=False, help_text="NetBox: devices lacking figures skipped.")
 
 
 class ImportProgressSerializer(serializers.Serializer):
@@ -128,10 +150,20 @@ class ImportJobSerializer(serializers.ModelSerializer):
         total = progress["total"]
         return {**progress, "percent": round(100 * progress["done"] / total, 1) if total else 0.0}
 
-    @extend_schema_field(ImportResultSerializer(allow_null=True))
+    @extend_schema_field(
+        PolymorphicProxySerializer(
+            component_name="ImportJobResult",
+            serializers=[ImportResultSerializer, SummarySerializer],
+            resource_type_field_name=None,
+            allow_null=True,
+            help_text="null until succeeded; a site job's ImportResult, a NetBox job's import Summary.",
+        )
+    )
     def get_result(self, job) -> dict | None:
         if job.status != ImportJob.Status.SUCCEEDED:
             return None
+        if job.kind == ImportJob.Kind.NETBOX:
+            return job.result
         site = (job.result or {}).get("site") if job.site_id is not None else None
         request = self.context.get("request")
         return {

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from planner.api import questions, reports, reservations, transfer, views
 from planner.api.netbox import NetboxDryRunView
+from planner.api.netbox_jobs import NetboxImportView
 
 PAGE_METHODS = ["get", "head"]
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("sites/import/", transfer.SiteImportView.as_view(), name="site-import"),
     path("sites/<int:pk>/export/", transfer.SiteExportView.as_view(), name="site-export"),
     path("netbox/dry-run/", NetboxDryRunView.as_view(), name="netbox-dry-run"),
+    path("netbox/import/", NetboxImportView.as_view(), name="netbox-import-job"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # HTML pages: GET only (OPTIONS rendered the Swagger template without its context: a 500).

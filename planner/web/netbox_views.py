@@ -6,9 +6,11 @@ import re
 
 import yaml
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 
+from planner import import_jobs
 from planner.netbox.checklist import site_checklist
 from planner.netbox.client import FetchFailed
 from planner.netbox.devicetypes import device_types_import
@@ -39,6 +41,11 @@ class NetboxImportForm(forms.Form):
     )
     skip_incomplete = forms.BooleanField(label="Skip devices whose type lacks figures", required=False)
     dry_run = forms.BooleanField(label="Dry run (write nothing)", required=False, initial=True)
+    background = forms.BooleanField(
+        label="Run as a background job",
+        required=False,
+        help_text="For large estates: the job page shows the progress. The URL must be listed in NETBOX_URLS.",
+    )
 
     def clean_figures(self):
         text = self.cleaned_data["figures"].strip()
@@ -54,6 +61,10 @@ class NetboxImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        allowed = [u.rstrip("/") for u in getattr(settings, "NETBOX_URLS", [])]
+        if data.get("background") and (data.get("url") or "").rstrip("/") not in allowed:
+            # A job runs without the person who asked; it may read only the NetBox URLs the planner lists.
+            self.add_error("url", "A background job may read only the NetBox URLs listed in NETBOX_URLS.")
         try:
             data["rows"] = RowConfig(source=data.get("row_from") or "location", pattern=data.get("row_pattern") or None)
         except MappingError as exc:
@@ -69,6 +80,19 @@ def netbox_import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             d = form.cleaned_data
+            if d["background"]:
+                job = import_jobs.netbox_job_create(
+                    url=d["url"],
+                    token=d["token"],
+                    user=request.user,
+                    site_slugs=[s for s in re.split(r"[\s,]+", d["sites"]) if s],
+                    dry_run=d["dry_run"],
+                    row_from=d["rows"].source,
+                    row_pattern=d["rows"].pattern,
+                    figures=d["figures"],
+                    skip_incomplete=d["skip_incomplete"],
+                )
+                return redirect("import-job-page", pk=job.pk)
             try:
                 summary = netbox_import(
                     client_or_url=d["url"],

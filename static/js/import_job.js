@@ -54,7 +54,9 @@
       })
       .then(function (job) {
         show(job);
-        if (!finished(job.status) && polls < MAX_POLLS) window.setTimeout(poll, INTERVAL_MS);
+        // A NetBox job's summary (failing racks, headroom per site) is rendered by the page: show it once done.
+        if (finished(job.status) && box.dataset.kind === "netbox") window.location.reload();
+        else if (!finished(job.status) && polls < MAX_POLLS) window.setTimeout(poll, INTERVAL_MS);
       })
       .catch(function () {
         if (polls < MAX_POLLS) window.setTimeout(poll, INTERVAL_MS * 4);

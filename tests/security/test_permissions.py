@@ -171,6 +171,12 @@ SKIPPED: tuple[tuple[str, object, str], ...] = (
         "loopback NetBox",
     ),
     (
+        "NetBox import job API",
+        lambda route, ns: route == "api/v1/netbox/import/",
+        "a valid body queues a job that reads a NetBox: tests/netbox/test_jobs.py checks facilities (202), "
+        "procurement (403) and anonymous (401/403) against a loopback NetBox",
+    ),
+    (
         "DRF format-suffix variants",
         lambda route, ns: "(?P<format>" in route or "<drf_format_suffix:format>" in route,
         "the same view and permission classes as the classified route without the suffix; only the renderer "
