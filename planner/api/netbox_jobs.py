@@ -8,6 +8,8 @@ the errors). Like the dry run it reads only NetBox base URLs listed in ``NETBOX_
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -30,6 +32,9 @@ class NetboxImportRequest(DryRunRequest):
         return attrs
 
 
+# Outside the request transaction, like the site import: the job row is the only write, and without a broker
+# its in-process run must happen before the 202 is built.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class NetboxImportView(APIView):
     """Queue an import from NetBox: 202 with the job; its URL reports progress, then the summary (counts,
     failing racks, headroom per site) or the errors. Without a broker the job runs before this answers."""
