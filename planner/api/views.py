@@ -17,6 +17,7 @@ from cooling.models import CoolingLoop
 from planner import services
 from planner.api import schema as sch
 from planner.api import serializers as s
+from planner.api.brief import BriefMixin, with_brief
 from planner.api.history import HistoryMixin
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
@@ -39,7 +40,8 @@ class ConfirmDeleteMixin:
         return super().destroy(request, *args, **kwargs)
 
 
-class SiteViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+@with_brief
+class SiteViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Site.objects.all()
     serializer_class = s.SiteSerializer
     filterset_fields = {"slug": ["exact"], "country": ["exact"], "name": ["exact", "icontains"]}
@@ -48,7 +50,8 @@ class SiteViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     node_lookup = "rack__row__room__site"
 
 
-class RoomViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+@with_brief
+class RoomViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Room.objects.all()
     serializer_class = s.RoomSerializer
     filterset_fields = {"site": ["exact"], "floor_type": ["exact"], "name": ["exact", "icontains"]}
@@ -65,7 +68,8 @@ class RowFilter(filters.FilterSet):
         fields = {"room": ["exact"], "containment": ["exact"], "name": ["exact", "icontains"]}
 
 
-class RowViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+@with_brief
+class RowViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Row.objects.all()
     serializer_class = s.RowSerializer
     filterset_class = RowFilter
@@ -83,7 +87,8 @@ class RackFilter(filters.FilterSet):
         fields = {"row": ["exact"], "name": ["exact", "icontains"]}
 
 
-class RackViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+@with_brief
+class RackViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     queryset = Rack.objects.all()
     serializer_class = s.RackSerializer
     filterset_class = RackFilter
@@ -92,7 +97,8 @@ class RackViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     node_lookup = "rack"
 
 
-class PowerSourceViewSet(HistoryMixin, viewsets.ModelViewSet):
+@with_brief
+class PowerSourceViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
     queryset = PowerSource.objects.all()
     serializer_class = s.PowerSourceSerializer
     filterset_fields = {"site": ["exact"], "kind": ["exact"], "parent": ["exact", "isnull"]}
@@ -109,7 +115,8 @@ class PduFilter(filters.FilterSet):
         fields = {"rack": ["exact"], "side": ["exact"], "source": ["exact"]}
 
 
-class PduViewSet(HistoryMixin, viewsets.ModelViewSet):
+@with_brief
+class PduViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
     queryset = Pdu.objects.select_related("rack__row__room__site")
     serializer_class = s.PduSerializer
     filterset_class = PduFilter
@@ -125,7 +132,8 @@ class CoolingLoopFilter(filters.FilterSet):
         fields = {"site": ["exact"], "room": ["exact", "isnull"], "kind": ["exact"]}
 
 
-class CoolingLoopViewSet(HistoryMixin, viewsets.ModelViewSet):
+@with_brief
+class CoolingLoopViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
     queryset = CoolingLoop.objects.prefetch_related("racks")
     serializer_class = s.CoolingLoopSerializer
     filterset_class = CoolingLoopFilter
@@ -133,7 +141,8 @@ class CoolingLoopViewSet(HistoryMixin, viewsets.ModelViewSet):
     ordering_fields = ["name", "id"]
 
 
-class NodeModelViewSet(HistoryMixin, viewsets.ModelViewSet):
+@with_brief
+class NodeModelViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
     queryset = NodeModel.objects.all()
     serializer_class = s.NodeModelSerializer
     filterset_fields = {"cooling": ["exact"], "rack_scale": ["exact"], "vendor": ["exact"], "slug": ["exact"]}
@@ -158,10 +167,11 @@ class NodeFilter(filters.FilterSet):
         return queryset.filter(model__slug=value)
 
 
+@with_brief
 @extend_schema_view(
     partial_update=extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
 )
-class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
+class NodeViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
     """Placed systems. Creating or moving one runs every placement rule; a fail answers 409 and writes nothing."""
 
     queryset = Node.objects.select_related("model")
