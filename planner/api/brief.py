@@ -2,8 +2,8 @@
 the model has them), as NetBox's brief mode, for pickers and scripts that only need to name objects.
 
 The value is parsed strictly (``true`` or ``false``, anything else a 400 naming ``brief``). The schema types
-list and detail answers as one of the full or the brief shape; the brief component refuses other keys
-(``additionalProperties: false``) so a full answer never validates as brief and the ``oneOf`` stays exact.
+list and detail answers as the full or the brief shape (``anyOf``); the brief component refuses other keys
+(``additionalProperties: false``) so a full answer never validates as brief.
 """
 
 from __future__ import annotations
@@ -88,8 +88,11 @@ def with_brief(viewset):
 
 
 def close_brief_components(result, generator, request, public):
-    """drf-spectacular postprocessing hook: brief components take no other keys (see the module docstring)."""
+    """drf-spectacular postprocessing hook: brief components take no other keys, and full-or-brief is an
+    ``anyOf`` (a full shape whose only required fields are the brief ones, a site's, validates as both)."""
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Brief") and component.get("type") == "object":
             component["additionalProperties"] = False
+        if name.endswith("OrBrief") and "oneOf" in component:
+            component["anyOf"] = component.pop("oneOf")
     return result

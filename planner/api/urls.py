@@ -1,13 +1,13 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from planner.api import questions, reports, reservations, transfer, views
+from planner.api.bulk import BulkRouter
 from planner.api.netbox import NetboxDryRunView
 
 PAGE_METHODS = ["get", "head"]
 
-router = DefaultRouter()
+router = BulkRouter()
 router.register("sites", views.SiteViewSet)
 router.register("rooms", views.RoomViewSet)
 router.register("rows", views.RowViewSet)

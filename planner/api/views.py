@@ -18,6 +18,7 @@ from planner import services
 from planner.api import schema as sch
 from planner.api import serializers as s
 from planner.api.brief import BriefMixin, with_brief
+from planner.api.bulk import BulkMixin
 from planner.api.history import HistoryMixin
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
@@ -30,18 +31,25 @@ class ConfirmDeleteMixin:
     node_lookup: str
     extra_query_params = ("confirm",)
 
-    def destroy(self, request, *args, **kwargs):
-        holder = self.get_object()
+    def _ensure_confirmed(self, holder) -> None:
         services.ensure_delete_confirmed(
             holder=holder,
             node_count=Node.objects.filter(**{self.node_lookup: holder}).count(),
-            confirm=request.query_params.get("confirm", ""),
+            confirm=self.request.query_params.get("confirm", ""),
         )
+
+    def destroy(self, request, *args, **kwargs):
+        self._ensure_confirmed(self.get_object())
         return super().destroy(request, *args, **kwargs)
+
+    def destroy_one(self, instance) -> None:
+        """One item of a bulk delete: the same confirmation as a single delete."""
+        self._ensure_confirmed(instance)
+        self.perform_destroy(instance)
 
 
 @with_brief
-class SiteViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+class SiteViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Site.objects.all()
     serializer_class = s.SiteSerializer
     filterset_fields = {"slug": ["exact"], "country": ["exact"], "name": ["exact", "icontains"]}
@@ -51,7 +59,7 @@ class SiteViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelVi
 
 
 @with_brief
-class RoomViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+class RoomViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Room.objects.all()
     serializer_class = s.RoomSerializer
     filterset_fields = {"site": ["exact"], "floor_type": ["exact"], "name": ["exact", "icontains"]}
@@ -69,7 +77,7 @@ class RowFilter(filters.FilterSet):
 
 
 @with_brief
-class RowViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+class RowViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Row.objects.all()
     serializer_class = s.RowSerializer
     filterset_class = RowFilter
@@ -88,7 +96,7 @@ class RackFilter(filters.FilterSet):
 
 
 @with_brief
-class RackViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+class RackViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Rack.objects.all()
     serializer_class = s.RackSerializer
     filterset_class = RackFilter
@@ -98,7 +106,7 @@ class RackViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, viewsets.ModelVi
 
 
 @with_brief
-class PowerSourceViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
+class PowerSourceViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = PowerSource.objects.all()
     serializer_class = s.PowerSourceSerializer
     filterset_fields = {"site": ["exact"], "kind": ["exact"], "parent": ["exact", "isnull"]}
@@ -116,7 +124,7 @@ class PduFilter(filters.FilterSet):
 
 
 @with_brief
-class PduViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
+class PduViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Pdu.objects.select_related("rack__row__room__site")
     serializer_class = s.PduSerializer
     filterset_class = PduFilter
@@ -133,7 +141,7 @@ class CoolingLoopFilter(filters.FilterSet):
 
 
 @with_brief
-class CoolingLoopViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
+class CoolingLoopViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = CoolingLoop.objects.prefetch_related("racks")
     serializer_class = s.CoolingLoopSerializer
     filterset_class = CoolingLoopFilter
@@ -142,7 +150,7 @@ class CoolingLoopViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
 
 
 @with_brief
-class NodeModelViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
+class NodeModelViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = NodeModel.objects.all()
     serializer_class = s.NodeModelSerializer
     filterset_fields = {"cooling": ["exact"], "rack_scale": ["exact"], "vendor": ["exact"], "slug": ["exact"]}
@@ -171,7 +179,7 @@ class NodeFilter(filters.FilterSet):
 @extend_schema_view(
     partial_update=extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
 )
-class NodeViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
+class NodeViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     """Placed systems. Creating or moving one runs every placement rule; a fail answers 409 and writes nothing."""
 
     queryset = Node.objects.select_related("model")
@@ -180,37 +188,47 @@ class NodeViewSet(BriefMixin, HistoryMixin, viewsets.ModelViewSet):
     search_fields = ["name", "model__slug"]
     ordering_fields = ["u_position", "name", "id", "created_at"]
 
-    @extend_schema(responses={201: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+    def create_one(self, data):
+        serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        node = services.node_create(
+        return services.node_create(
             rack_id=data["rack"].pk,
             model_id=data["model"].pk,
             u_position=data.get("u_position"),
             name=data.get("name") or None,
             status=data.get("status", Node.Status.PLANNED),
         )
-        return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        node = self.get_object()
-        serializer = self.get_serializer(node, data=request.data, partial=partial)
+    def update_one(self, instance, data, partial: bool):
+        serializer = self.get_serializer(instance, data=data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        node = services.node_update(
-            node_id=node.pk,
+        return services.node_update(
+            node_id=instance.pk,
             rack_id=data["rack"].pk if "rack" in data else None,
             model_id=data["model"].pk if "model" in data else None,
             u_position=data.get("u_position"),
             name=data.get("name"),
             status=data.get("status"),
         )
+
+    def destroy_one(self, instance) -> None:
+        services.node_delete(node_id=instance.pk)
+
+    @extend_schema(responses={201: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
+    def create(self, request, *args, **kwargs):
+        if isinstance(request.data, list):
+            return super().create(request, *args, **kwargs)  # the bulk path, through create_one per item
+        node = self.create_one(request.data)
+        return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        node = self.update_one(self.get_object(), request.data, partial)
         return Response(self.get_serializer(node).data)
 
     def destroy(self, request, *args, **kwargs):
-        services.node_delete(node_id=self.get_object().pk)
+        self.destroy_one(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
