@@ -217,6 +217,10 @@ SPECTACULAR_SETTINGS = {
     # (drf-spectacular's default, AllowAny, served them to anyone).
     "SERVE_PERMISSIONS": ["planner.api.permissions.RolePermission"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "planner.api.brief.close_brief_components",
+    ],
     # Swagger UI and Redoc come from the sidecar package's static files, never a CDN (air-gapped sites).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

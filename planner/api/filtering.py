@@ -2,9 +2,10 @@
 
 ``StrictQueryParameters`` is the first filter backend (DRF runs the backends for lists and, through
 ``get_object``, for detail operations too). The parameters a view takes are those of its filterset, ordering
-(``ordering``), search (``q``, when the view has ``search_fields``), pagination (``limit``, ``offset``), ``format``
-and the view's own ``extra_query_params`` (``confirm`` on delete, ...). Numeric filter values must fit a 64-bit
-integer column (a 1e300 id was a 500 on SQLite). Question views call ``reject_unknown_params`` directly.
+(``ordering``), search (``q``, when the view has ``search_fields``), pagination (``limit``, ``offset``), ``format``,
+the view's own ``extra_query_params`` (``confirm`` on delete, ...) and ``brief`` on the list and detail reads of
+a view with ``brief_param``. Numeric filter values must fit a 64-bit integer column (a 1e300 id was a 500 on
+SQLite). Question views call ``reject_unknown_params`` directly.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def allowed_params(view) -> set[str]:
         allowed.add("ordering")
     if getattr(view, "search_fields", None):
         allowed.add(SearchFilter.search_param)
+    if getattr(view, "brief_param", False) and getattr(view, "action", None) in ("list", "retrieve"):
+        allowed.add("brief")
     if getattr(view, "pagination_class", None) is not None and getattr(view, "action", None) == "list":
         allowed |= PAGINATION
     return allowed

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from planner import services
+from planner.api.brief import BriefMixin, with_brief
 from planner.api.serializers import ReservationSerializer, reservation_queryset
 from planner.models import Reservation
 
@@ -19,7 +20,8 @@ class ReservationFilter(filters.FilterSet):
         fields = {"site": ["exact"], "model": ["exact"], "status": ["exact"]}
 
 
-class ReservationViewSet(viewsets.ReadOnlyModelViewSet):
+@with_brief
+class ReservationViewSet(BriefMixin, viewsets.ReadOnlyModelViewSet):
     """Reservations made by ``POST feasibility/`` with ``commit: true``. Read them here; install or release one
     (all its nodes together) with the two actions."""
 

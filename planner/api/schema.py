@@ -31,6 +31,15 @@ ERROR_DESCRIPTIONS = {
 }
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
+# The bulk action -> the single operation whose id it would otherwise repeat.
+BULK_ACTIONS = {"bulk_update": "update", "bulk_partial_update": "partial_update", "bulk_destroy": "destroy"}
+
+
+def _one_or_list(single: dict, description: str) -> dict:
+    from planner.api.bulk import MAX_ITEMS
+
+    many = {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": single}
+    return {"oneOf": [single, many], "description": description}
 
 
 class ApiErrorSerializer(serializers.Serializer):
@@ -70,8 +79,45 @@ class PlannerAutoSchema(AutoSchema):
             codes.append(429)
         return sorted(set(codes) | set(getattr(view, "extra_error_statuses", ())))
 
+    def _bulk(self) -> str | None:
+        """The operation's action when it is one that takes a list body (planner/api/bulk.py), else None."""
+        action = getattr(self.view, "action", None)
+        if hasattr(self.view, "bulk_destroy") and (action == "create" or action in BULK_ACTIONS):
+            return action
+        return None
+
+    def get_operation_id(self):
+        # The bulk operations share their path with list and create: without this their ids would repeat the
+        # detail operations' (racks_update), which generated clients refuse.
+        operation_id = super().get_operation_id()
+        action = self._bulk()
+        if action in BULK_ACTIONS and operation_id.endswith(BULK_ACTIONS[action]):
+            return operation_id[: -len(BULK_ACTIONS[action])] + action
+        return operation_id
+
+    def _get_request_body(self, direction="request"):
+        from planner.api.bulk import DELETE_BODY
+
+        action = self._bulk()
+        if action == "bulk_destroy":  # drf-spectacular documents no body for a DELETE
+            return {"content": {media: {"schema": schema} for media, schema in DELETE_BODY.items()}, "required": True}
+        body = super()._get_request_body(direction)
+        if action == "create" and body:
+            for media in body.get("content", {}).values():
+                media["schema"] = _one_or_list(media["schema"], "One object, or a list for an atomic bulk create.")
+        return body
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        action = self._bulk()
+        code = "201" if action == "create" else "200"
+        media = (responses.get(code) or {}).get("content", {}).get("application/json")
+        if action in ("create", "bulk_update", "bulk_partial_update") and media and "schema" in media:
+            media["schema"] = (
+                _one_or_list(media["schema"], "The object created, or the list of them for a list body.")
+                if action == "create"
+                else {"type": "array", "items": media["schema"]}
+            )
         ref = self.resolve_serializer(ApiErrorSerializer, "response").ref
         for code in self._error_statuses():
             key = str(code)

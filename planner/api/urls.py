@@ -1,14 +1,14 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from planner.api import questions, reports, reservations, transfer, views
+from planner.api.bulk import BulkRouter
 from planner.api.netbox import NetboxDryRunView
 from planner.api.netbox_jobs import NetboxImportView
 
 PAGE_METHODS = ["get", "head"]
 
-router = DefaultRouter()
+router = BulkRouter()
 router.register("sites", views.SiteViewSet)
 router.register("rooms", views.RoomViewSet)
 router.register("rows", views.RowViewSet)

@@ -17,6 +17,8 @@ from cooling.models import CoolingLoop
 from planner import services
 from planner.api import schema as sch
 from planner.api import serializers as s
+from planner.api.brief import BriefMixin, with_brief
+from planner.api.bulk import BulkMixin
 from planner.api.history import HistoryMixin
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
@@ -29,17 +31,25 @@ class ConfirmDeleteMixin:
     node_lookup: str
     extra_query_params = ("confirm",)
 
-    def destroy(self, request, *args, **kwargs):
-        holder = self.get_object()
+    def _ensure_confirmed(self, holder) -> None:
         services.ensure_delete_confirmed(
             holder=holder,
             node_count=Node.objects.filter(**{self.node_lookup: holder}).count(),
-            confirm=request.query_params.get("confirm", ""),
+            confirm=self.request.query_params.get("confirm", ""),
         )
+
+    def destroy(self, request, *args, **kwargs):
+        self._ensure_confirmed(self.get_object())
         return super().destroy(request, *args, **kwargs)
 
+    def destroy_one(self, instance) -> None:
+        """One item of a bulk delete: the same confirmation as a single delete."""
+        self._ensure_confirmed(instance)
+        self.perform_destroy(instance)
 
-class SiteViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+
+@with_brief
+class SiteViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Site.objects.all()
     serializer_class = s.SiteSerializer
     filterset_fields = {"slug": ["exact"], "country": ["exact"], "name": ["exact", "icontains"]}
@@ -48,7 +58,8 @@ class SiteViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     node_lookup = "rack__row__room__site"
 
 
-class RoomViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+@with_brief
+class RoomViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Room.objects.all()
     serializer_class = s.RoomSerializer
     filterset_fields = {"site": ["exact"], "floor_type": ["exact"], "name": ["exact", "icontains"]}
@@ -65,7 +76,8 @@ class RowFilter(filters.FilterSet):
         fields = {"room": ["exact"], "containment": ["exact"], "name": ["exact", "icontains"]}
 
 
-class RowViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+@with_brief
+class RowViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Row.objects.all()
     serializer_class = s.RowSerializer
     filterset_class = RowFilter
@@ -83,7 +95,8 @@ class RackFilter(filters.FilterSet):
         fields = {"row": ["exact"], "name": ["exact", "icontains"]}
 
 
-class RackViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
+@with_brief
+class RackViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Rack.objects.all()
     serializer_class = s.RackSerializer
     filterset_class = RackFilter
@@ -92,7 +105,8 @@ class RackViewSet(HistoryMixin, ConfirmDeleteMixin, viewsets.ModelViewSet):
     node_lookup = "rack"
 
 
-class PowerSourceViewSet(HistoryMixin, viewsets.ModelViewSet):
+@with_brief
+class PowerSourceViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = PowerSource.objects.all()
     serializer_class = s.PowerSourceSerializer
     filterset_fields = {"site": ["exact"], "kind": ["exact"], "parent": ["exact", "isnull"]}
@@ -109,7 +123,8 @@ class PduFilter(filters.FilterSet):
         fields = {"rack": ["exact"], "side": ["exact"], "source": ["exact"]}
 
 
-class PduViewSet(HistoryMixin, viewsets.ModelViewSet):
+@with_brief
+class PduViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Pdu.objects.select_related("rack__row__room__site")
     serializer_class = s.PduSerializer
     filterset_class = PduFilter
@@ -125,7 +140,8 @@ class CoolingLoopFilter(filters.FilterSet):
         fields = {"site": ["exact"], "room": ["exact", "isnull"], "kind": ["exact"]}
 
 
-class CoolingLoopViewSet(HistoryMixin, viewsets.ModelViewSet):
+@with_brief
+class CoolingLoopViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = CoolingLoop.objects.prefetch_related("racks")
     serializer_class = s.CoolingLoopSerializer
     filterset_class = CoolingLoopFilter
@@ -133,7 +149,8 @@ class CoolingLoopViewSet(HistoryMixin, viewsets.ModelViewSet):
     ordering_fields = ["name", "id"]
 
 
-class NodeModelViewSet(HistoryMixin, viewsets.ModelViewSet):
+@with_brief
+class NodeModelViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = NodeModel.objects.all()
     serializer_class = s.NodeModelSerializer
     filterset_fields = {"cooling": ["exact"], "rack_scale": ["exact"], "vendor": ["exact"], "slug": ["exact"]}
@@ -158,10 +175,11 @@ class NodeFilter(filters.FilterSet):
         return queryset.filter(model__slug=value)
 
 
+@with_brief
 @extend_schema_view(
     partial_update=extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
 )
-class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
+class NodeViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
     """Placed systems. Creating or moving one runs every placement rule; a fail answers 409 and writes nothing."""
 
     queryset = Node.objects.select_related("model")
@@ -170,37 +188,47 @@ class NodeViewSet(HistoryMixin, viewsets.ModelViewSet):
     search_fields = ["name", "model__slug"]
     ordering_fields = ["u_position", "name", "id", "created_at"]
 
-    @extend_schema(responses={201: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+    def create_one(self, data):
+        serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        node = services.node_create(
+        return services.node_create(
             rack_id=data["rack"].pk,
             model_id=data["model"].pk,
             u_position=data.get("u_position"),
             name=data.get("name") or None,
             status=data.get("status", Node.Status.PLANNED),
         )
-        return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        node = self.get_object()
-        serializer = self.get_serializer(node, data=request.data, partial=partial)
+    def update_one(self, instance, data, partial: bool):
+        serializer = self.get_serializer(instance, data=data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        node = services.node_update(
-            node_id=node.pk,
+        return services.node_update(
+            node_id=instance.pk,
             rack_id=data["rack"].pk if "rack" in data else None,
             model_id=data["model"].pk if "model" in data else None,
             u_position=data.get("u_position"),
             name=data.get("name"),
             status=data.get("status"),
         )
+
+    def destroy_one(self, instance) -> None:
+        services.node_delete(node_id=instance.pk)
+
+    @extend_schema(responses={201: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
+    def create(self, request, *args, **kwargs):
+        if isinstance(request.data, list):
+            return super().create(request, *args, **kwargs)  # the bulk path, through create_one per item
+        node = self.create_one(request.data)
+        return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.NodeSerializer, 409: sch.PlacementConflictSerializer})
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        node = self.update_one(self.get_object(), request.data, partial)
         return Response(self.get_serializer(node).data)
 
     def destroy(self, request, *args, **kwargs):
-        services.node_delete(node_id=self.get_object().pk)
+        self.destroy_one(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -90,7 +90,10 @@ API_READ_ONLY_RESOURCES = {"reports": "report", "reservations": "reservation"}
 def _router_endpoints() -> dict[str, Endpoint]:
     table = {}
     for prefix, obj in API_RESOURCES.items():
-        table[f"api/v1/{prefix}/"] = Endpoint({"GET": READ, "POST": WRITE})
+        # PUT, PATCH and DELETE on the list URL are the bulk operations (list bodies, planner/api/bulk.py).
+        table[f"api/v1/{prefix}/"] = Endpoint(
+            {"GET": READ, "POST": WRITE, "PUT": WRITE, "PATCH": WRITE, "DELETE": WRITE}
+        )
         table[f"api/v1/{prefix}/{DRF_PK}/"] = Endpoint(
             {"GET": READ, "PUT": WRITE, "PATCH": WRITE, "DELETE": WRITE}, obj
         )
@@ -422,6 +425,12 @@ def form_copy_data(kind: str, obj, *, tweak: dict) -> dict:
 def request_body(world: dict, case: Case):
     o = world["objects"]
     route, key = case.route, case.method_key
+    bulk_prefix = route.split("/")[2] if route.count("/") == 3 and route.startswith("api/v1/") else None
+    if bulk_prefix in API_RESOURCES and case.method in ("PUT", "PATCH", "DELETE"):
+        obj = world["objects"][API_RESOURCES[bulk_prefix]]  # a bulk operation on the resource's world object
+        if case.method == "DELETE":
+            return [{"id": obj.pk}]
+        return [{"id": obj.pk, **({"name": "Perm patch"} if case.method == "PATCH" else api_copy_body(obj))}]
     if case.method in ("GET", "DELETE", "OPTIONS"):
         return None
     if route == "api/v1/auth/token/" or route == "accounts/login/":
