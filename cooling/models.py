@@ -21,6 +21,7 @@ from racks.models import (
     lock_sites,
     non_negative,
     positive,
+    unique_ci,
 )
 
 
@@ -73,6 +74,7 @@ class CoolingLoop(models.Model):
         ordering = ["site_id", "name"]
         constraints = [
             models.UniqueConstraint(fields=["site", "name"], name="cooling_loop_unique_name_per_site"),
+            unique_ci("name", parent="site", what="cooling loop", within="site"),
             non_negative("unit_capacity_kw"),
             positive("units"),
             non_negative("redundant_units"),

@@ -512,3 +512,24 @@ def test_names_and_slugs_are_unique_regardless_of_case(api):
     renamed = api.patch(f"/api/v1/sites/{site.data['id']}/", {"name": "hall campus"}, format="json")
     assert renamed.status_code == 200  # its own name in another case is no clash
     assert Site.objects.count() == 2
+
+
+def test_cooling_loop_names_are_unique_regardless_of_case_within_their_site(api):
+    site = f.SiteFactory()
+    loop = {
+        "site": site.pk,
+        "name": "CDU-1",
+        "kind": "direct_liquid",
+        "unit_capacity_kw": 100,
+        "units": 2,
+        "redundant_units": 1,
+        "supply_temp_c": 30,
+        "delta_t_c": 10,
+        "fluid": "water",
+    }
+    assert api.post("/api/v1/cooling-loops/", loop, format="json").status_code == 201
+    again = api.post("/api/v1/cooling-loops/", {**loop, "name": "cdu-1"}, format="json")
+    assert again.status_code == 400 and "regardless of case" in again.json()["errors"]["name"][0], again.content
+    # The same name in another site is another loop.
+    other = api.post("/api/v1/cooling-loops/", {**loop, "site": f.SiteFactory().pk, "name": "cdu-1"}, format="json")
+    assert other.status_code == 201, other.content
