@@ -1,5 +1,5 @@
-"""503 while the database cannot be reached, for the API (JSON, its usual ``{"detail": ...}`` shape) and for
-the browser (``templates/503.html``), both with ``Retry-After``.
+"""503 while the database cannot be reached, for the API (JSON, in the one error shape of
+``planner.api.exceptions``) and for the browser (``templates/503.html``), both with ``Retry-After``.
 
 Django turns an exception into a response at every middleware layer (``convert_exception_to_response``), so
 a ``try`` around ``get_response`` alone would only ever see a finished 500. Two hooks cover every layer:
@@ -22,6 +22,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
+from planner.api.exceptions import error_body
+
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 _MARK = "_planner_database_unavailable"
 DETAIL = "The database cannot be reached or could not complete the request; nothing was changed. Retry in {seconds} s."
@@ -30,7 +32,9 @@ DETAIL = "The database cannot be reached or could not complete the request; noth
 def database_unavailable_response(request) -> HttpResponse:
     seconds = settings.DB_UNAVAILABLE_RETRY_AFTER_S
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": DETAIL.format(seconds=seconds)}, status=503)
+        response = JsonResponse(
+            error_body(503, DETAIL.format(seconds=seconds), code="database_unavailable"), status=503
+        )
     else:
         response = HttpResponse(
             loader.get_template("503.html").render({"retry_after_s": seconds}), status=503, content_type="text/html"

@@ -1,4 +1,4 @@
-"""While the database cannot be reached: the API answers JSON 503 in its usual ``{"detail": ...}`` shape and the
+"""While the database cannot be reached: the API answers JSON 503 in its one error shape and the
 browser a plain 503 page, both with ``Retry-After`` (issue 12, point 5); never Django's HTML "Server Error (500)".
 
 Two ways to lose the database: a real gunicorn process whose DATABASE_URL points at a closed loopback port, and
@@ -31,7 +31,8 @@ def _assert_api_503(status: int, headers, body) -> None:
     assert status == 503, body
     assert headers["Content-Type"].startswith("application/json")
     assert headers["Retry-After"] == RETRY_AFTER
-    assert set(body) == {"detail"} and "database" in body["detail"], body
+    assert set(body) == {"status", "code", "detail", "errors"} and "database" in body["detail"], body
+    assert (body["status"], body["code"]) == (503, "database_unavailable"), body
 
 
 def _assert_page_503(status: int, headers, text: str) -> None:
