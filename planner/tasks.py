@@ -201,48 +201,45 @@ def _queue_sites(site_ids: list[int], day_iso: str, *, queue: str | None) -> dic
 IMPORT_MAX_RETRIES = 5
 
 
-@shared_task(
-    bind=True,
-    name="planner.tasks.site_import_job",
-    autoretry_for=RETRY_ON,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=IMPORT_MAX_RETRIES,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
-def site_import_job(self, job_id: int) -> dict | None:
-    """Run one site import job (``planner.import_jobs.import_job_run``); a rerun of a finished job does nothing.
+# Both import jobs retry alike: late ack with reject-on-worker-lost, so a worker lost mid-import leaves the
+# message to be delivered again; the import's transaction died with the worker, so the rerun starts from nothing.
+IMPORT_TASK_OPTIONS = {
+    "bind": True,
+    "autoretry_for": RETRY_ON,
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": IMPORT_MAX_RETRIES,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
 
-    Late ack with reject-on-worker-lost: a worker lost mid-import leaves the message to be delivered again,
-    and the import's transaction died with the worker, so the rerun starts from nothing.
-    """
+
+def _run_import_job(task, run, job_id, what: str):
+    """Call ``run(job_id=...)``; after the last retry of a transient failure the job is marked failed."""
     from planner import import_jobs
 
     try:
-        job = import_jobs.import_job_run(job_id=int(job_id))
+        job = run(job_id=int(job_id))
     except RETRY_ON:
-        if self.request.retries >= IMPORT_MAX_RETRIES:
+        if task.request.retries >= IMPORT_MAX_RETRIES:
             import_jobs.fail_after_retries(job_id=int(job_id))
         raise
     if job is None:
-        logger.warning("site import job %s no longer exists, skipped", job_id)
-        return None
-    return {"job": job.pk, "status": job.status, "site": job.site_id}
+        logger.warning("%s import job %s no longer exists, skipped", what, job_id)
+    return job
 
 
-@shared_task(
-    bind=True,
-    name="planner.tasks.netbox_import_job",
-    autoretry_for=RETRY_ON,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=IMPORT_MAX_RETRIES,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@shared_task(name="planner.tasks.site_import_job", **IMPORT_TASK_OPTIONS)
+def site_import_job(self, job_id: int) -> dict | None:
+    """Run one site import job (``planner.import_jobs.import_job_run``); a rerun of a finished job does nothing."""
+    from planner import import_jobs
+
+    job = _run_import_job(self, import_jobs.import_job_run, job_id, "site")
+    return None if job is None else {"job": job.pk, "status": job.status, "site": job.site_id}
+
+
+@shared_task(name="planner.tasks.netbox_import_job", **IMPORT_TASK_OPTIONS)
 def netbox_import_job(self, job_id: int) -> dict | None:
     """Run one NetBox import job (``planner.import_jobs.netbox_job_run``); a rerun of a finished job does nothing.
 
@@ -250,13 +247,5 @@ def netbox_import_job(self, job_id: int) -> dict | None:
     """
     from planner import import_jobs
 
-    try:
-        job = import_jobs.netbox_job_run(job_id=int(job_id))
-    except RETRY_ON:
-        if self.request.retries >= IMPORT_MAX_RETRIES:
-            import_jobs.fail_after_retries(job_id=int(job_id))
-        raise
-    if job is None:
-        logger.warning("netbox import job %s no longer exists, skipped", job_id)
-        return None
-    return {"job": job.pk, "status": job.status}
+    job = _run_import_job(self, import_jobs.netbox_job_run, job_id, "netbox")
+    return None if job is None else {"job": job.pk, "status": job.status}
