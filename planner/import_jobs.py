@@ -12,8 +12,9 @@ and rolls its copy back (it would clash with the first site's name anyway).
 The import is all or nothing, so while it runs its rows are invisible to everyone else, including its own
 progress if that were written in the same transaction. Progress is therefore written from outside it: on
 PostgreSQL (any server database) through a second connection to the same database, in autocommit, onto the
-job row; on SQLite, whose single writer lock the import holds, into the cache (the default, per-process
-cache: SQLite runs the tasks in-process, so the process that runs the import is the one that answers).
+job row; on SQLite, whose single writer lock the import holds, into the in-process ``progress`` cache
+(settings.CACHES: SQLite runs the tasks in-process, so the process that runs the import is the one that
+answers).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import types
 import zlib
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -116,7 +117,8 @@ class ProgressWriter:
             return
         self.phase, self.last_s = phase, now_s
         if _uses_cache():
-            cache.set(progress_key(self.job_id), {"phase": phase, "done": done, "total": total}, CACHE_TIMEOUT_S)
+            figures = {"phase": phase, "done": done, "total": total}
+            caches["progress"].set(progress_key(self.job_id), figures, CACHE_TIMEOUT_S)
             return
         try:
             if self.connection is None:
@@ -142,7 +144,7 @@ class ProgressWriter:
 def job_progress(job: ImportJob) -> dict:
     """{phase, done, total} of a job: the cache's newer figures while a job runs on SQLite, else the row's."""
     if job.status == ImportJob.Status.RUNNING and _uses_cache():
-        cached = cache.get(progress_key(job.pk))
+        cached = caches["progress"].get(progress_key(job.pk))
         if cached:
             return cached
     return {"phase": job.phase, "done": job.done, "total": job.total}
@@ -235,7 +237,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     finally:
         progress.close()
         if _uses_cache():
-            cache.delete(progress_key(job.pk))
+            caches["progress"].delete(progress_key(job.pk))
     return ImportJob.objects.get(pk=job.pk)
 
 
@@ -395,5 +397,5 @@ def netbox_job_run(*, job_id: int) -> ImportJob | None:
     finally:
         writer.close()
         if _uses_cache():
-            cache.delete(progress_key(job.pk))
+            caches["progress"].delete(progress_key(job.pk))
     return ImportJob.objects.defer("document", "secret").get(pk=job.pk)

@@ -204,6 +204,10 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "planner_cache"}}
+# Import progress on SQLite (planner/import_jobs.py): this process's memory, never the database, whose single
+# writer lock the running import holds (a database cache would write its progress into the import's own,
+# uncommitted transaction). SQLite runs tasks in-process, so the process that imports is the one that answers.
+CACHES["progress"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "planner-progress"}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI datacenter capacity planner API",
