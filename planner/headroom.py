@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from planner import engine
 from planner.engine import flow
-from planner.engine import power as engine_power
+from planner.engine.rules import power as engine_power
 from planner.selectors import SiteSnapshot
 
 DIMENSIONS = ("power", "cooling_air", "cooling_liquid", "rack_load", "floor", "space")

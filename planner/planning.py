@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from planner import engine
 from planner.engine.flow import close_coupled_credit_kw, proportional_split
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
-from planner.engine.rules import build_state
+from planner.engine.rules.state import build_state
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
 from planner.selectors import SiteSnapshot
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from planner.engine.cooling import (
+from planner.engine.inputs import Placement, RackContext
+from planner.engine.results import FAIL, RULE_CODES, CheckResult, RuleResult, check_result
+from planner.engine.rules.cooling import (
     rule_air_rack,
     rule_air_room,
     rule_flow,
@@ -10,18 +12,16 @@ from planner.engine.cooling import (
     rule_liquid_redundancy,
     rule_temperature,
 )
-from planner.engine.floor import rule_floor_point, rule_floor_uniform, rule_rack_load
-from planner.engine.inputs import Placement, RackContext
-from planner.engine.power import (
+from planner.engine.rules.floor import rule_floor_point, rule_floor_uniform, rule_rack_load
+from planner.engine.rules.power import (
     rule_power_rack,
     rule_power_redundancy,
     rule_power_site,
     rule_power_upstream,
     rule_psu_feed_loss,
 )
-from planner.engine.results import FAIL, RULE_CODES, CheckResult, RuleResult, check_result
-from planner.engine.rules import build_state
-from planner.engine.space import check_space
+from planner.engine.rules.space import check_space
+from planner.engine.rules.state import build_state
 
 # Every rule after SPACE, in DESIGN order (SPACE also returns the positions, so it is called apart).
 RULES = (

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.engine.check import check_placement
-from planner.engine.cooling import close_coupled_loops, liquid_loops, room_air_capacity_kw, usable
-from planner.engine.floor import floor_area_m2
 from planner.engine.flow import air_headroom_kw, liquid_headroom_kw
 from planner.engine.inputs import NodeModelSpec, Placement, RackContext
-from planner.engine.power import fed_source_ids, rack_power_capacity_kw
 from planner.engine.results import CheckResult, json_number
-from planner.engine.rules import build_state
-from planner.engine.space import auto_capacity, space_summary
+from planner.engine.rules.cooling import close_coupled_loops, liquid_loops, room_air_capacity_kw, usable
+from planner.engine.rules.floor import floor_area_m2
+from planner.engine.rules.power import fed_source_ids, rack_power_capacity_kw
+from planner.engine.rules.space import auto_capacity, space_summary
+from planner.engine.rules.state import build_state
 from planner.engine.units import FEET_PER_RACK, FLUIDS, air_kw_per_rack_limit, flow_heat_kw
 
 

@@ -42,7 +42,7 @@ from planner import headroom as headroom_mod
 from planner import selectors
 from planner.engine import forecast as fc
 from planner.engine.capacity import is_near_limit
-from planner.engine.power import feed_loss_mode
+from planner.engine.rules.power import feed_loss_mode
 from planner.models import CapacityReport
 from racks.models import Node, Site
 
@@ -143,7 +143,7 @@ def liquid_loops(site_id: int) -> list[dict]:
 
 
 def psu_feed_loss_exposed(model) -> bool:
-    """With one feed lost, the node is capped or off (engine.power.feed_loss_mode, the rule's own answer).
+    """With one feed lost, the node is capped or off (engine.rules.power.feed_loss_mode, the rule's own answer).
 
     Models without PSU data are "not checked", not exposed, in the report and in PSU_FEED_LOSS alike.
     """

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from planner.engine.capacity import is_near_limit
-from planner.engine.cooling import close_coupled_loops, liquid_loops, usable
 from planner.engine.flow import air_headroom_kw, proportional_split
 from planner.engine.inputs import RackContext
-from planner.engine.rules import build_state
+from planner.engine.rules.cooling import close_coupled_loops, liquid_loops, usable
+from planner.engine.rules.state import build_state
 from planner.engine.units import air_kw_per_rack_limit, pdu_usable_kw
 
 NEAR_LIMIT = settings.PLANNER_NEAR_LIMIT_SHARE

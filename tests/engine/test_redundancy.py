@@ -107,7 +107,7 @@ def test_air_only_rack_has_no_liquid_redundancy_finding():
 def test_feed_loss_says_full_power_capped_or_off():
     from dataclasses import replace
 
-    from planner.engine.power import feed_loss_mode
+    from planner.engine.rules.power import feed_loss_mode
     from tests.engine.builders import A100
 
     assert feed_loss_mode(A100) == "full"  # 3 x 3.0 = 9.0 >= 6.5 kW, P* [S3]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from planner.engine.results import FAIL, OK, WARN, rule_result
-from planner.engine.rules import within
+from planner.engine.rules.state import within
 from planner.engine.units import FEET_PER_RACK, fmt
 
 if TYPE_CHECKING:
     from planner.engine.inputs import RackContext
     from planner.engine.results import RuleResult
-    from planner.engine.rules import RackState
+    from planner.engine.rules.state import RackState
 
 
 def rule_rack_load(st: RackState) -> RuleResult:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from planner.engine.flow import close_coupled_credit_kw, proportional_split, room_air_left_kw
 from planner.engine.results import FAIL, OK, WARN, RuleResult, rule_result
-from planner.engine.rules import EPS, REL, within
+from planner.engine.rules.state import EPS, REL, within
 from planner.engine.units import (
     AIR_SIDE_KINDS,
     CLOSE_COUPLED_KINDS,
@@ -26,7 +26,7 @@ from planner.engine.units import (
 
 if TYPE_CHECKING:
     from planner.engine.inputs import CoolingLoopSpec, RackContext
-    from planner.engine.rules import RackState
+    from planner.engine.rules.state import RackState
 
 
 def usable(lp: CoolingLoopSpec) -> float:

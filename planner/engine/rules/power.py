@@ -6,13 +6,13 @@ import math
 from typing import TYPE_CHECKING
 
 from planner.engine.results import FAIL, OK, WARN, rule_result
-from planner.engine.rules import EPS, REL, IdentityMemo, within
+from planner.engine.rules.state import EPS, REL, IdentityMemo, within
 from planner.engine.units import SQRT3, fmt
 
 if TYPE_CHECKING:
     from planner.engine.inputs import NodeModelSpec, PduSpec, RackContext
     from planner.engine.results import RuleResult
-    from planner.engine.rules import RackState
+    from planner.engine.rules.state import RackState
 
 INF = math.inf
 _TERMS: dict[tuple, tuple[float, str, str]] = {}
