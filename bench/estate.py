@@ -77,9 +77,12 @@ def n_sites_for(total_racks: int) -> int:
     return math.ceil(total_racks / 4_500)
 
 
-def site_sizes(total_racks: int, seed: int = 42) -> list[int]:
-    """Racks per site: ``n_sites_for(total)`` sites of varying size, none above ``MAX_SITE_RACKS``."""
-    n = n_sites_for(total_racks)
+def site_sizes(total_racks: int, seed: int = 42, sites: int | None = None) -> list[int]:
+    """Racks per site: ``sites`` (default ``n_sites_for(total)``) sites of varying size, none above
+    ``MAX_SITE_RACKS``."""
+    n = sites or n_sites_for(total_racks)
+    if n * MAX_SITE_RACKS < total_racks:
+        raise ValueError(f"{total_racks} racks do not fit in {n} site(s) of at most {MAX_SITE_RACKS}")
     if n == 1:
         return [total_racks]
     rnd = random.Random(f"{seed}-sizes")
@@ -116,11 +119,20 @@ class Writer:
             if not rows:
                 continue
             if connection.vendor == "postgresql":
-                columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
+                # Columns the estate does not set get their model default (COPY skips Django's defaults,
+                # so a field added later would otherwise be written as NULL).
+                rest = [
+                    f
+                    for f in model._meta.concrete_fields
+                    if f.name not in fields and f.attname not in fields and not f.primary_key and f.has_default()
+                ]
+                extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+                names = [model._meta.get_field(f).column for f in fields] + [f.column for f in rest]
+                columns = ", ".join(connection.ops.quote_name(c) for c in names)
                 table = connection.ops.quote_name(model._meta.db_table)
                 with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in rows:
-                        copy.write_row(row)
+                        copy.write_row(tuple(row) + extra)
             else:
                 model.objects.bulk_create(
                     [model(**{f: _python_value(v) for f, v in zip(fields, row, strict=True)}) for row in rows],
@@ -442,7 +454,7 @@ class EstateSummary:
         )
 
 
-def generate(total_racks: int, *, seed: int = 42, verbose: bool = False) -> EstateSummary:
+def generate(total_racks: int, *, seed: int = 42, verbose: bool = False, sites: int | None = None) -> EstateSummary:
     """Add an estate of ``total_racks`` racks to the (migrated) database; one transaction per site."""
     from django.core.management.color import no_style
     from django.db import connection, transaction
@@ -458,7 +470,7 @@ def generate(total_racks: int, *, seed: int = 42, verbose: bool = False) -> Esta
         raise RuntimeError(f"catalogue models missing (migrate first): {sorted(missing)}")
     all_models = [Site, Room, Row, Rack, PowerSource, Pdu, Node, CoolingLoop, CoolingLoop.racks.through, CapacityReport]
     ids = Ids(all_models)
-    sizes = site_sizes(total_racks, seed)
+    sizes = site_sizes(total_racks, seed, sites)
     counts: Counter = Counter()
     by_model: Counter = Counter()
     writer = writer_for_estate()

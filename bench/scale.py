@@ -65,7 +65,8 @@ SAMPLES = {
     "check": (200, 5),
     "check (cold cache)": (50, 0),
     "rack headroom": (200, 5),
-    "site headroom": (10, 3),
+    "site headroom": (50, 3),
+    "site headroom (cold cache)": (10, 0),
     "feasibility": (5, 2),
     "floor plan": (10, 2),
     "list racks": (50, 0),
@@ -292,6 +293,7 @@ def _ok(response, *codes):
 
 
 def operations(est: Estate, api, web, seed: int) -> dict[str, Callable[[int], None]]:
+    from planner import headroom as site_headroom_mod
     from planner import selectors
 
     rnd = random.Random(f"{seed}-requests-{est.size}")
@@ -314,6 +316,11 @@ def operations(est: Estate, api, web, seed: int) -> dict[str, Callable[[int], No
     def site_headroom(i):
         _ok(api.get(f"/api/v1/sites/{est.largest_site}/headroom/"))
 
+    def site_headroom_cold(i):
+        # The first request after a write to the site (or in a new worker): the whole site is summed.
+        site_headroom_mod._site_headroom_cache.clear()
+        site_headroom(i)
+
     def feasibility(i):
         body = {"site": est.largest_site, "model": FEASIBILITY_MODEL, "quantity": FEASIBILITY_QTY}
         _ok(api.post("/api/v1/feasibility/", body, content_type="application/json"))
@@ -334,6 +341,7 @@ def operations(est: Estate, api, web, seed: int) -> dict[str, Callable[[int], No
         "check (cold cache)": check_cold,
         "rack headroom": rack_headroom,
         "site headroom": site_headroom,
+        "site headroom (cold cache)": site_headroom_cold,
         "feasibility": feasibility,
         "floor plan": floor_plan,
         "list racks": lister("racks"),
@@ -691,7 +699,7 @@ def run_size(size: int, args) -> dict:
     recreate_database(args.db)
     call_command("migrate", verbosity=0)
     migrated = time.perf_counter() - t0
-    summary = estate.generate(size, seed=args.seed, verbose=args.verbose)
+    summary = estate.generate(size, seed=args.seed, verbose=args.verbose, sites=args.sites)
     analyzed = estate.analyze()
     line = f"{summary.line()}; migrate {migrated:.1f} s, VACUUM ANALYZE {analyzed:.1f} s"
     print(f"\n[{size:,}] {line}", flush=True)
@@ -768,6 +776,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000,100000", help="Comma-separated rack counts.")
     parser.add_argument("--db", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--sites", type=int, default=None, help="Sites per estate (default: by size).")
     parser.add_argument("--samples", type=float, default=1.0, help="Multiply the sample counts.")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument(

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from planner import engine
+from django.conf import settings
+
+from planner import engine, selectors
 from planner.engine import flow
 from planner.engine.rules import power as engine_power
 from planner.selectors import SiteSnapshot
@@ -98,32 +100,58 @@ def _binding(group: dict) -> str | None:
 def _estimated_fits(items: list[dict], models, power_headroom_kw: float) -> dict[str, int]:
     """Per model: sum over racks of a per-rack bound (power, cooling, weight, space), capped by the group's
     power headroom. An estimate for the overview; ``POST feasibility/`` gives the exact, checked plan."""
+    # The per-rack figures once (a site has thousands of racks and the catalogue a dozen models).
+    rows = [
+        (
+            i["space"]["largest_free_block_u"],
+            bool(i["space"]["free_u"] and i["rack_load"]["load_kg"] == 0 and i["power"]["load_kw"] == 0),
+            max(i["power"]["headroom_kw"], 0.0),
+            max(i["cooling_air"]["headroom_kw"], 0.0),
+            max(i["cooling_liquid"]["headroom_kw"], 0.0),
+            max(i["rack_load"]["headroom_kg"], 0.0),
+        )
+        for i in items
+    ]
+    floor = math.floor
     out = {}
     for m in models:
         total = 0
-        for i in items:
-            bounds = (
-                [i["space"]["largest_free_block_u"] // max(m.u_height, 1)]
-                if not m.rack_scale
-                else [
-                    1 if i["space"]["free_u"] and i["rack_load"]["load_kg"] == 0 and i["power"]["load_kw"] == 0 else 0
-                ]
-            )
-            if m.max_power_kw > 0:
-                bounds.append(math.floor(max(i["power"]["headroom_kw"], 0.0) / m.max_power_kw + 1e-9))
-                air_kw = m.max_power_kw * (1 - m.liquid_fraction)
-                liq_kw = m.max_power_kw * m.liquid_fraction
+        u = max(m.u_height, 1)
+        power = m.max_power_kw
+        air_kw = power * (1 - m.liquid_fraction)
+        liq_kw = power * m.liquid_fraction
+        weight = m.weight_kg if m.weight_kg > 0 and not m.rack_scale else 0.0
+        for block_u, empty, power_head, air_head, liq_head, load_head in rows:
+            n = (1 if empty else 0) if m.rack_scale else block_u // u
+            if n <= 0:
+                continue
+            if power > 0:
+                n = min(n, floor(power_head / power + 1e-9))
                 if air_kw > 0:
-                    bounds.append(math.floor(max(i["cooling_air"]["headroom_kw"], 0.0) / air_kw + 1e-9))
+                    n = min(n, floor(air_head / air_kw + 1e-9))
                 if liq_kw > 0:
-                    bounds.append(math.floor(max(i["cooling_liquid"]["headroom_kw"], 0.0) / liq_kw + 1e-9))
-            if m.weight_kg > 0 and not m.rack_scale:
-                bounds.append(math.floor(max(i["rack_load"]["headroom_kg"], 0.0) / m.weight_kg + 1e-9))
-            total += max(min(bounds), 0)
-        if m.max_power_kw > 0:
-            total = min(total, math.floor(max(power_headroom_kw, 0.0) / m.max_power_kw + 1e-9))
+                    n = min(n, floor(liq_head / liq_kw + 1e-9))
+            if weight:
+                n = min(n, floor(load_head / weight + 1e-9))
+            if n > 0:
+                total += n
+        if power > 0:
+            total = min(total, floor(max(power_headroom_kw, 0.0) / power + 1e-9))
         out[m.slug] = total
     return out
+
+
+# Site headroom answers (small: rooms and rows, no per-rack figures) per (site, budget token).
+_site_headroom_cache = selectors.BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
+
+
+def site_headroom_of(site_id: int) -> dict:
+    """``site_headroom`` of the site as committed now, from this process's cache while the site's budget
+    token holds (every write to the site or anything in it renews the token). Raises Site.DoesNotExist.
+    The dict is shared between requests: read it, never change it."""
+    return selectors.token_cached(
+        _site_headroom_cache, site_id, lambda: site_headroom(selectors.site_snapshot(site_id))
+    )
 
 
 def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) -> dict:

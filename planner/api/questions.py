@@ -132,7 +132,7 @@ class SiteHeadroomView(APIView):
     def get(self, request, pk: int):
         reject_unknown_params(request, ())
         get_object_or_404(Site, pk=pk)
-        return Response(site_headroom.site_headroom(selectors.site_snapshot(pk)))
+        return Response(site_headroom.site_headroom_of(pk))
 
 
 class FeasibilityRequest(serializers.Serializer):

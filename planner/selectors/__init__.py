@@ -95,6 +95,20 @@ def _source_chain_ids(sources: dict[int, SourceRow], start_ids: Iterable[int | N
     return chain
 
 
+def _chain_memo(sources: dict[int, SourceRow]):
+    """``_source_chain_ids`` memoized on the tuple of start ids: thousands of racks share a few chains."""
+    memo: dict[tuple, tuple[int, ...]] = {}
+
+    def chain(start_ids: Iterable[int | None]) -> tuple[int, ...]:
+        key = tuple(start_ids)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = tuple(_source_chain_ids(sources, key))
+        return hit
+
+    return chain
+
+
 def _loop_spec(
     loop: CoolingLoop, *, other_heat_kw: float, racks_served: int, other_room_heat_kw: float = 0.0
 ) -> CoolingLoopSpec:
@@ -229,6 +243,23 @@ class SiteBudgets:
     room_air_all_kw: dict[int, float] = field(default_factory=dict)  # every rack's air heat, per room
     # Engine specs of air-side loops, the same for every rack they serve: built on first use.
     _air_specs: dict = field(default_factory=dict, repr=False, compare=False)
+    # Source chains and their specs, the same for every rack with the same feeds and own load.
+    _chains: dict = field(default_factory=dict, repr=False, compare=False)
+    _chain_specs: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def source_specs(self, pdu_source_ids: tuple, own_power_kw: float) -> tuple[PowerSourceSpec, ...]:
+        """The power sources above the given PDU feeds, each with the load of every other rack (kW)."""
+        key = (pdu_source_ids, own_power_kw)
+        specs = self._chain_specs.get(key)
+        if specs is None:
+            chain = self._chains.get(pdu_source_ids)
+            if chain is None:
+                chain = self._chains[pdu_source_ids] = tuple(_source_chain_ids(self.sources, pdu_source_ids))
+            specs = self._chain_specs[key] = tuple(
+                _source_spec(self.sources[sid], other_load_kw=_other(self.source_kw.get(sid, 0.0), own_power_kw))
+                for sid in chain
+            )
+        return specs
 
     def share(self, rack_id: int) -> RackShare:
         return self.shares.get(rack_id, NO_SHARE)
@@ -304,6 +335,7 @@ def build_site_budgets(
     source_kw: dict[int, float] = defaultdict(float)
     heats = []
     power_of: dict[int, float] = {}
+    chain_of = _chain_memo(sources)
     for rack_id, room_id, power_kw, liquid_kw in rack_loads:
         power_kw, liquid_kw = power_kw or 0.0, liquid_kw or 0.0
         serving = _serving(general_by_room, loops_by_rack, loop_by_id, rack_id, room_id)
@@ -321,7 +353,7 @@ def build_site_budgets(
         )
         power_of[rack_id] = power_kw
         site_kw += power_kw
-        for sid in _source_chain_ids(sources, feeds.get(rack_id, ())):
+        for sid in chain_of(feeds.get(rack_id, ())):
             source_kw[sid] += power_kw
     flow = site_heat_flow(heats)
     empty: dict = NO_SHARE.liquid_heat_kw_by_loop
@@ -395,10 +427,7 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
         rack=_rack_spec(rack),
         nodes=tuple(nodes),
         pdus=tuple(pdus),
-        sources=tuple(
-            _source_spec(budgets.sources[sid], other_load_kw=_other(budgets.source_kw.get(sid, 0.0), own.power_kw))
-            for sid in _source_chain_ids(budgets.sources, (p.source_id for p in pdus))
-        ),
+        sources=budgets.source_specs(tuple(p.source_id for p in pdus), own.power_kw),
         loops=tuple(loop_specs),
     )
 
@@ -426,7 +455,7 @@ def _load_site_budgets(site_id: int) -> SiteBudgets:
     )
 
 
-class _BudgetCache:
+class BudgetCache:
     """Per-process LRU of SiteBudgets keyed by (site id, budget token); safe across threads."""
 
     def __init__(self, max_sites: int):
@@ -453,7 +482,7 @@ class _BudgetCache:
             self._entries.clear()
 
 
-budget_cache = _BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
+budget_cache = BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
 
 
 # A build that raced a commit to its site is redone under the new token at most this many times in all.
@@ -491,6 +520,32 @@ def site_budgets(site) -> SiteBudgets:
             return budgets
         token = now
     return budgets
+
+
+def token_cached(cache: BudgetCache, site_id: int, build):
+    """``build()``, a pure function of the site's committed state, cached in ``cache`` under the site's
+    budget token by the same protocol as ``site_budgets``: token read, build, token read again; cached only
+    if the token held (no write to the site committed meanwhile). Raises Site.DoesNotExist. The returned
+    value is shared: callers must not change it.
+    """
+    token = _current_token(site_id)
+    if token is None:
+        raise Site.DoesNotExist(f"No site with id {site_id}.")
+    value = None
+    for _ in range(BUDGET_BUILD_ATTEMPTS):
+        key = (site_id, token)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        value = build()
+        now = _current_token(site_id)
+        if now == token:
+            cache.put(key, value)
+            return value
+        if now is None:
+            return value
+        token = now
+    return value
 
 
 def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:

@@ -188,7 +188,7 @@ def test_a_rolled_back_write_leaves_the_cache_consistent():
 
 
 def test_the_cache_is_bounded():
-    cache = selectors._BudgetCache(max_sites=2)
+    cache = selectors.BudgetCache(max_sites=2)
     for key in ("a", "b", "c"):
         cache.put(key, object())
     assert cache.get("a") is None and cache.get("b") is not None and cache.get("c") is not None
