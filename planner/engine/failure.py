@@ -40,9 +40,9 @@ from dataclasses import dataclass, replace
 from planner.engine.check import check_rack
 from planner.engine.flow import RackHeat, pass_through, site_heat_flow
 from planner.engine.inputs import CoolingLoopSpec, PduSpec, RackContext
-from planner.engine.results import FAIL, OK, WARN, RuleResult, rule_result
+from planner.engine.results import FAIL, OK, RULE_CODES, WARN, RuleResult, rule_result
 from planner.engine.rules.cooling import rule_air_room
-from planner.engine.rules.power import fed_source_ids
+from planner.engine.rules.power import fed_source_ids, pdu_sides
 from planner.engine.rules.state import EPS, build_state
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
 
@@ -155,6 +155,7 @@ class FailureIndex:
         self.heat: dict[int, RackHeat] = {}
         self.baseline: dict[int, str] = {}  # rack id -> status as it stands
         self.baseline_wo_room: dict[int, str] = {}  # status of every rule but COOLING_AIR_ROOM
+        self.baseline_power_ok: dict[int, bool] = {}  # POWER_RACK passes as it stands
         self.room_of: dict[int, int] = {}
         self.room_racks: dict[int, list[int]] = defaultdict(list)
         self.sources: dict[int, object] = {}  # PowerSourceSpec by id
@@ -283,6 +284,7 @@ def build_index(contexts: Mapping[int, RackContext], gpus_by_slug: Mapping[str, 
         result = check_rack(ctx)
         ix.baseline[rid] = _worst(c.status for c in result.checks)
         ix.baseline_wo_room[rid] = _worst(c.status for c in result.checks if c.code != "COOLING_AIR_ROOM")
+        ix.baseline_power_ok[rid] = result.checks[RULE_CODES.index("POWER_RACK")].status != FAIL
     ix.flow = site_heat_flow(ix.heat.values())
     return ix
 
@@ -383,9 +385,12 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
     a.changed_loops = set(loop_spec)
 
     # Racks whose heat input changes: those a changed loop serves.
+    # (A CRAH/CRAC carries no rack's heat share: it changes its rooms' pool, below; the only other rule that
+    # reads it is COOLING_TEMPERATURE, which a lost loop can only relieve.)
     heat_changed: set[int] = set()
     for lid in loop_spec:
-        heat_changed.update(ix.loop_racks.get(lid, ()))
+        if ix.loops[lid].kind in LIQUID_KINDS or ix.loops[lid].kind in CLOSE_COUPLED_KINDS:
+            heat_changed.update(ix.loop_racks.get(lid, ()))
     flow = ix.flow
     new_heat = {}
     for rid in heat_changed:
@@ -556,13 +561,28 @@ def _loses_power(ix: FailureIndex, a: _Applied, rid: int) -> RuleResult:
     return rule_result("POWER_RACK", WARN, msg, 0.0, 0.0, "kW")
 
 
+def _degraded_side(ctx: RackContext, c: RuleResult, load_kw: float) -> RuleResult:
+    """A rack that lost some PDUs of a side: it stays up while a side carries the whole load alone (every
+    node has a cord on each side); the short side is lost redundancy (warn), not lost power."""
+    a_kw, a, b_kw, b = pdu_sides(ctx)
+    best, side = (a_kw, "A") if a and (not b or a_kw >= b_kw) else (b_kw, "B")
+    if not (a or b) or not load_kw <= best * (1 + 1e-9) + EPS:
+        return c
+    msg = f"{c.message}; under the failure side {side} alone carries the rack: {load_kw:.2f} kW <= {best:.2f} kW"
+    return rule_result("POWER_RACK", WARN, msg, c.value, c.limit, c.unit)
+
+
 def _outcome(ix: FailureIndex, a: _Applied, rid: int) -> RackOutcome:
-    result = check_rack(_context(ix, a, rid))
+    ctx = _context(ix, a, rid)
+    result = check_rack(ctx)
     checks = []
     dead = rid in a.dead_racks
     for c in result.checks:
-        if dead and c.code == "POWER_RACK":
-            c = _loses_power(ix, a, rid)
+        if c.code == "POWER_RACK":
+            if dead:
+                c = _loses_power(ix, a, rid)
+            elif c.status == FAIL and rid in a.lost_pdus and ix.baseline_power_ok[rid]:
+                c = _degraded_side(ctx, c, ix.load_kw[rid])
         c = _downgrade(c)
         if c.status != OK:
             checks.append(c)
@@ -602,10 +622,24 @@ def what_if(index: FailureIndex, failures: Sequence[Failure]) -> WhatIfResult:
     return WhatIfResult(tuple(sorted((o for o in outcomes if o.status != OK), key=_order)), summary)
 
 
-def _statuses(ix: FailureIndex, a: _Applied) -> dict[int, str]:
+def _statuses(ix: FailureIndex, a: _Applied, memo: dict) -> dict[int, str]:
     """Status of every rack the failures touch: every rule for the direct ones; for the racks only their
-    room's CRAH pool load touches, COOLING_AIR_ROOM (the room's verdict) with their other rules as they stand."""
-    out = {rid: _outcome(ix, a, rid).status for rid in a.direct}
+    room's CRAH pool touches, COOLING_AIR_ROOM (the room's verdict) with their other rules as they stand.
+
+    ``memo``: a failure that only takes PDUs away (no rack loses power, no loop changes) leaves a rack in the
+    same state whichever element took them (a side, its PDU, the panel or UPS above): checked once per set.
+    """
+    pure = not a.dead_racks and not a.loop_spec
+    out = {}
+    for rid in a.direct:
+        if pure:
+            key = (rid, frozenset(a.lost_pdus.get(rid, ())))
+            status = memo.get(key)
+            if status is None:
+                status = memo[key] = _outcome(ix, a, rid).status
+            out[rid] = status
+        else:
+            out[rid] = _outcome(ix, a, rid).status
     for room_id in a.room_changed:
         rest = [rid for rid in ix.room_racks.get(room_id, ()) if rid not in out]
         if not rest:
@@ -627,9 +661,10 @@ def n1_sweep(index: FailureIndex) -> tuple[SweepEntry, ...]:
     """Every single element failed in turn (each source below the utility, each PDU, each side with PDUs,
     each loop, one unit of each loop), worst first: racks failing, kW affected, GPUs, then name."""
     entries = []
+    memo: dict = {}
     for el in index.elements():
         a = _apply(index, (el.failure,))
-        statuses = _statuses(index, a)
+        statuses = _statuses(index, a, memo)
         failing = sorted((rid for rid, s in statuses.items() if s == FAIL), key=lambda r: (index.rack_name(r), r))
         newly = tuple((rid, index.rack_name(rid)) for rid in failing if index.baseline[rid] != FAIL)
         entries.append(

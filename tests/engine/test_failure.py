@@ -312,3 +312,25 @@ def test_side_without_pdus_raises():
 def test_no_failure_changes_nothing():
     ix = build_index(h100_site(shared_ups=True), GPUS)
     assert what_if(ix, []).racks == ()
+
+
+def test_one_pdu_of_a_side_lost_runs_on_the_other_side():
+    """Two 415 V 63 A PDUs per side: 2 x 36.23 = 72.46 kW a side for 40.8 kW. Losing PDU A1 leaves side A
+    36.23 kW < 40.8 kW (redundancy lost: warn), side B 72.46 kW carries the rack alone; losing A1 and the
+    whole side B leaves 36.23 kW < 40.8 kW: the rack fails."""
+    contexts = {
+        1: ctx(
+            rack=rack(rack_id=1, name="R1"),
+            nodes=stack(H100, 4),
+            pdus=(pdu("A", i=1), pdu("A", i=2), pdu("B", i=3), pdu("B", i=4)),
+        )
+    }
+    ix = build_index(contexts, GPUS)
+    one = what_if(ix, [Failure("pdu", 1)])
+    power = next(c for c in one.racks[0].checks if c.code == "POWER_RACK")
+    assert power.status == WARN and "side B alone carries the rack: 40.80 kW <= 72.46 kW" in power.message
+    assert one.summary.racks_failing == 0
+    two = what_if(ix, [Failure("pdu", 1), Failure("side", 1, "B")])
+    power = next(c for c in two.racks[0].checks if c.code == "POWER_RACK")
+    assert power.status == FAIL and power.limit == pytest.approx(36.23, abs=0.01)
+    assert two.summary.racks_failing == 1
