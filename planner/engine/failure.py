@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 
 from planner.engine.check import check_rack
 from planner.engine.flow import RackHeat, pass_through, site_heat_flow
-from planner.engine.inputs import CoolingLoopSpec, PduSpec, RackContext
+from planner.engine.inputs import CoolingLoopSpec, PduSpec, PowerSourceSpec, RackContext
 from planner.engine.results import FAIL, OK, RULE_CODES, WARN, RuleResult, rule_result
 from planner.engine.rules.cooling import rule_air_room
 from planner.engine.rules.power import fed_source_ids, pdu_sides
@@ -63,6 +63,7 @@ __all__ = [
     "WhatIfResult",
     "build_index",
     "n1_sweep",
+    "validate_failures",
     "what_if",
 ]
 
@@ -158,7 +159,7 @@ class FailureIndex:
         self.baseline_power_ok: dict[int, bool] = {}  # POWER_RACK passes as it stands
         self.room_of: dict[int, int] = {}
         self.room_racks: dict[int, list[int]] = defaultdict(list)
-        self.sources: dict[int, object] = {}  # PowerSourceSpec by id
+        self.sources: dict[int, PowerSourceSpec] = {}
         self.children: dict[int, list[int]] = defaultdict(list)
         self.source_racks: dict[int, set[int]] = defaultdict(set)
         self.pdus: dict[int, tuple[int, PduSpec]] = {}
@@ -222,10 +223,17 @@ def _worst(statuses: Iterable[str]) -> str:
     return w
 
 
-def build_index(contexts: Mapping[int, RackContext], gpus_by_slug: Mapping[str, int | None]) -> FailureIndex:
+def build_index(
+    contexts: Mapping[int, RackContext],
+    gpus_by_slug: Mapping[str, int | None],
+    *,
+    sources: Iterable[PowerSourceSpec] = (),
+    loops: Iterable[CoolingLoopSpec] = (),
+) -> FailureIndex:
     """The site's elements (sources, PDUs, PDU sides, loops), which racks each touches, and the baseline
     (every rack checked as it stands, the site's heat flow). ``gpus_by_slug``: GPUs per system of each model;
-    a slug missing or None counts 0 GPUs and is reported as unknown."""
+    a slug missing or None counts 0 GPUs and is reported as unknown. ``sources`` / ``loops``: every source and
+    loop of the site, so those that feed or serve no rack are elements too (their loss touches nothing)."""
     ix = FailureIndex()
     for rid in sorted(contexts):
         ctx = contexts[rid]
@@ -285,6 +293,14 @@ def build_index(contexts: Mapping[int, RackContext], gpus_by_slug: Mapping[str, 
         ix.baseline[rid] = _worst(c.status for c in result.checks)
         ix.baseline_wo_room[rid] = _worst(c.status for c in result.checks if c.code != "COOLING_AIR_ROOM")
         ix.baseline_power_ok[rid] = result.checks[RULE_CODES.index("POWER_RACK")].status != FAIL
+    for s in sources:
+        if s.source_id not in ix.sources:
+            ix.sources[s.source_id] = s
+            if s.parent_id is not None:
+                ix.children[s.parent_id].append(s.source_id)
+    for lp in loops:
+        if lp.loop_id is not None:
+            ix.loops.setdefault(lp.loop_id, lp)
     ix.flow = site_heat_flow(ix.heat.values())
     return ix
 
@@ -313,13 +329,14 @@ class _Applied:
     )
 
 
-def _validate(ix: FailureIndex, failures: Sequence[Failure]) -> None:
+def validate_failures(ix: FailureIndex, failures: Sequence[Failure]) -> None:
+    """Raise ValueError naming the first failure that is of an unknown kind or names no element of the site."""
     for f in failures:
         if f.kind not in KINDS:
             raise ValueError(f"unknown failure kind {f.kind!r}: one of {', '.join(KINDS)}")
         if f.kind == "power_source":
             if f.id not in ix.sources:
-                raise ValueError(f"power source {f.id} is not a power source feeding a rack of this site")
+                raise ValueError(f"power source {f.id} is not a power source of this site")
         elif f.kind == "pdu":
             if f.id not in ix.pdus:
                 raise ValueError(f"PDU {f.id} is not a PDU of this site")
@@ -335,7 +352,7 @@ def _validate(ix: FailureIndex, failures: Sequence[Failure]) -> None:
 
 
 def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
-    _validate(ix, failures)
+    validate_failures(ix, failures)
     a = _Applied()
     # Power: sources down (with everything below them), then the PDUs that lose their feed.
     down: set[int] = set()
