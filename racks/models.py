@@ -545,6 +545,7 @@ class NodeModel(models.Model):
         null=True, blank=True, help_text="Max liquid supply, °C; empty = unsourced or not liquid-cooled."
     )
     rack_scale = models.BooleanField(default=False, help_text="A whole-rack system: needs an empty rack.")
+    gpus = models.PositiveIntegerField(null=True, blank=True, help_text="GPUs per system; null = unknown.")
     source = models.TextField(blank=True, default="", help_text="Where each figure comes from.")
     notes = models.TextField(blank=True, default="")
     # The NetBox device-type slug (library and NetBox agree on it) this model was imported from or matched to.

@@ -13,13 +13,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from planner import headroom as site_headroom
-from planner import planning, retrofits, selectors, services
+from planner import planning, resilience, retrofits, selectors, services
 from planner.api import schema as sch
 from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField, StrictBooleanField
 from planner.api.filtering import reject_unknown_params
 from planner.api.permissions import can_write
+from planner.engine.failure import KINDS, Failure, validate_failures
 from planner.validation import MAX_PLACE_QUANTITY, MAX_QUANTITY
 from racks.models import NodeModel, Rack, Site
+
+MAX_FAILURES = 100
 
 
 class CheckRequest(serializers.Serializer):
@@ -277,3 +280,62 @@ class TcoView(APIView):
                 **dataclasses.asdict(result),
             }
         )
+
+
+class FailureItem(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=KINDS)
+    id = SafeIntegerField(min_value=1, help_text="Power source, PDU, rack (kind side) or cooling loop id.")
+    side = serializers.ChoiceField(choices=["A", "B"], required=False, allow_null=True, help_text="Kind side only.")
+
+    def validate(self, attrs):
+        if attrs["kind"] == "side" and not attrs.get("side"):
+            raise serializers.ValidationError({"side": ["Give side (A or B) with kind side."]})
+        if attrs["kind"] != "side" and attrs.get("side"):
+            raise serializers.ValidationError({"side": ["Give side only with kind side."]})
+        return attrs
+
+
+class WhatIfRequest(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    fail = FailureItem(many=True, allow_empty=False, max_length=MAX_FAILURES, help_text="The elements lost together.")
+
+
+class WhatIfView(APIView):
+    """Lose the given elements together: every rule re-run on the racks they touch (DESIGN "N-1")."""
+
+    question = True
+
+    @extend_schema(request=WhatIfRequest, responses={200: sch.WhatIfResponse})
+    def post(self, request):
+        reject_unknown_params(request, ())
+        req = WhatIfRequest(data=request.data)
+        req.is_valid(raise_exception=True)
+        data = req.validated_data
+        site_id = data["site"].pk
+        failures = [Failure(item["kind"], item["id"], item.get("side")) for item in data["fail"]]
+        index = selectors.site_failure_index(site_id)
+        errors = {}
+        for i, failure in enumerate(failures):
+            try:
+                validate_failures(index, [failure])
+            except ValueError as exc:
+                errors[f"fail.{i}.id"] = [str(exc)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return Response({"site": site_id, **resilience.run_what_if(index, failures)})
+
+
+class SiteResilienceView(APIView):
+    """The N-1 sweep of a site: every single element lost in turn, worst first, and the single points of
+    failure (an element whose loss makes a rack that passes now fail)."""
+
+    question = True
+
+    @extend_schema(responses={200: sch.ResilienceResponse})
+    def get(self, request, pk: int):
+        reject_unknown_params(request, ())
+        try:
+            index = selectors.site_failure_index(pk)
+        except Site.DoesNotExist:
+            raise NotFound(f"Site {pk} does not exist.") from None
+        return Response(resilience.resilience_dict(pk, index))

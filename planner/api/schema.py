@@ -387,3 +387,50 @@ class TcoResponse(serializers.Serializer):
     unamortized = UnamortizedSerializer(many=True)
     assumptions = serializers.ListField(child=serializers.CharField())
     notes = serializers.ListField(child=serializers.CharField())
+
+
+STATUS_CHOICES = ["ok", "warn", "fail"]
+
+
+class FailureSummarySerializer(serializers.Serializer):
+    racks_failing = serializers.IntegerField(help_text="Racks the failure touches that then fail a rule.")
+    racks_warning = serializers.IntegerField(help_text="Racks the failure touches that then warn.")
+    it_kw_affected = _float(help_text="Max-power load of the failing racks, kW.")
+    gpus_affected = serializers.IntegerField(help_text="GPUs in the failing racks (a model with no GPU count: 0).")
+    nodes_without_gpu_count = serializers.IntegerField(help_text="Nodes in failing racks whose model has no GPU count.")
+
+
+class WhatIfRackSerializer(serializers.Serializer):
+    rack = serializers.IntegerField()
+    rack_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, help_text="Under the failure.")
+    was = serializers.ChoiceField(choices=STATUS_CHOICES, help_text="As the rack stands now.")
+    checks = RuleCheckSerializer(many=True, help_text="Only the checks that are not ok.")
+
+
+class WhatIfResponse(serializers.Serializer):
+    site = serializers.IntegerField()
+    racks = WhatIfRackSerializer(many=True, help_text="Racks the failure touches that are not ok, failing first.")
+    summary = FailureSummarySerializer()
+
+
+class RackRefSerializer(serializers.Serializer):
+    rack = serializers.IntegerField()
+    rack_name = serializers.CharField()
+
+
+class ResilienceElementSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["power_source", "pdu", "side", "cooling_loop", "cooling_unit"])
+    id = serializers.IntegerField(help_text="Power source, PDU, rack (kind side) or cooling loop id.")
+    name = serializers.CharField()
+    side = serializers.CharField(allow_null=True, help_text="A or B for kind side and pdu; else null.")
+    spof = serializers.BooleanField(help_text="Its loss makes a rack that passes now fail.")
+    summary = FailureSummarySerializer()
+    racks = RackRefSerializer(many=True, help_text="The racks that fail when it is lost.")
+    newly_failing = RackRefSerializer(many=True, help_text="Of those, the racks that pass now.")
+
+
+class ResilienceResponse(serializers.Serializer):
+    site = serializers.IntegerField()
+    elements = ResilienceElementSerializer(many=True, help_text="One per element, worst first.")
+    single_points_of_failure = ResilienceElementSerializer(many=True, help_text="The elements with spof, worst first.")

@@ -343,6 +343,7 @@ class NodeModelSerializer(PlannerModelSerializer):
             "max_inlet_temp_c",
             "max_supply_temp_c",
             "rack_scale",
+            "gpus",
             "source",
             "notes",
         ]

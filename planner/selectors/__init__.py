@@ -591,7 +591,8 @@ class SiteSnapshot:
     minus the rack's own share, computed with the same loop-serving rules as ``rack_context``.
     """
 
-    def __init__(self, site, rooms, rows, racks, contexts, models, loops=(), budgets=None):
+    def __init__(self, site, rooms, rows, racks, contexts, models, loops=(), budgets=None, gpus_by_slug=None):
+        self.gpus_by_slug: dict[str, int | None] = dict(gpus_by_slug or {})  # model slug -> GPUs (None: unknown)
         self.loops = list(loops)  # every CoolingLoop of the site (with ``n_racks``)
         self.budgets = budgets
         self.site = site
@@ -672,4 +673,19 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
             nodes=sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position),
             pdus=pdus_by_rack.get(rack.id, ()),
         )
-    return SiteSnapshot(site, rooms, rows, racks, contexts, list(model_specs.values()), loops, budgets)
+    gpus = {m.slug: m.gpus for m in models.values()}
+    return SiteSnapshot(site, rooms, rows, racks, contexts, list(model_specs.values()), loops, budgets, gpus)
+
+
+def site_failure_index(site_id: int):
+    """The site's what-if / N-1 index (``planner.engine.failure``) from its snapshot: the ten queries of
+    ``site_snapshot`` whatever the site's size. Every power source and cooling loop of the site is an element,
+    those feeding or serving no rack too. Raises Site.DoesNotExist."""
+    from planner.engine.failure import build_index
+
+    snap = site_snapshot(site_id)
+    sources = [
+        PowerSourceSpec(r.id, r.name, r.kind, r.capacity_kw, 0.0, r.parent_id) for r in snap.budgets.sources.values()
+    ]
+    loops = [_loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in snap.loops]
+    return build_index(snap.contexts, snap.gpus_by_slug, sources=sources, loops=loops)

@@ -1,0 +1,70 @@
+"""What-if and N-1 answers as JSON-able dicts (the API's and, later, the resilience page's one source).
+
+The figures are ``planner.engine.failure``'s; this module only shapes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from planner.engine.failure import (
+    Failure,
+    FailureIndex,
+    FailureSummary,
+    SweepEntry,
+    WhatIfResult,
+    n1_sweep,
+    what_if,
+)
+from planner.engine.results import json_number
+
+
+def summary_dict(s: FailureSummary) -> dict:
+    return {
+        "racks_failing": s.racks_failing,
+        "racks_warning": s.racks_warning,
+        "it_kw_affected": json_number(s.it_kw_affected),
+        "gpus_affected": s.gpus_affected,
+        "nodes_without_gpu_count": s.nodes_without_gpu_count,
+    }
+
+
+def what_if_dict(result: WhatIfResult) -> dict:
+    return {
+        "racks": [
+            {
+                "rack": o.rack_id,
+                "rack_name": o.rack_name,
+                "status": o.status,
+                "was": o.was,
+                "checks": [c.to_dict() for c in o.checks],
+            }
+            for o in result.racks
+        ],
+        "summary": summary_dict(result.summary),
+    }
+
+
+def run_what_if(index: FailureIndex, failures: Sequence[Failure]) -> dict:
+    return what_if_dict(what_if(index, failures))
+
+
+def _entry(e: SweepEntry) -> dict:
+    el = e.element
+    return {
+        "kind": el.kind,
+        "id": el.id,
+        "name": el.name,
+        "side": el.side,
+        "spof": e.spof,
+        "summary": summary_dict(e.summary),
+        "racks": [{"rack": rid, "rack_name": name} for rid, name in e.failing],
+        "newly_failing": [{"rack": rid, "rack_name": name} for rid, name in e.newly_failing],
+    }
+
+
+def resilience_dict(site_id: int, index: FailureIndex) -> dict:
+    """The N-1 sweep, worst first, and its single points of failure (an element whose loss makes a rack that
+    passes now fail), in the same order."""
+    entries = [_entry(e) for e in n1_sweep(index)]
+    return {"site": site_id, "elements": entries, "single_points_of_failure": [e for e in entries if e["spof"]]}
