@@ -68,3 +68,52 @@ def resilience_dict(site_id: int, index: FailureIndex) -> dict:
     passes now fail), in the same order."""
     entries = [_entry(e) for e in n1_sweep(index)]
     return {"site": site_id, "elements": entries, "single_points_of_failure": [e for e in entries if e["spof"]]}
+
+
+# The N-1 sweep per (site, budget token): the dashboard, the resilience page, the API and the nightly report
+# read one answer, summed once per change to the site (a 5,000-rack sweep takes seconds).
+_sweep_cache = None
+
+
+def site_resilience(site_id: int, *, snapshot=None, token=None) -> dict:
+    """``resilience_dict`` of the site as committed now (cached while its budget token holds). Raises
+    Site.DoesNotExist. Shared between requests: read it, never change it.
+
+    ``snapshot``: the caller's site snapshot, used on a cache miss, with ``token`` the site's token read
+    before it was built (``selectors.site_token``); without them a miss builds its own snapshot."""
+    global _sweep_cache
+    from django.conf import settings
+
+    from planner import selectors
+
+    if _sweep_cache is None:
+        _sweep_cache = selectors.BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
+    if snapshot is not None and token is not None:
+        return selectors.token_cached(
+            _sweep_cache, site_id, lambda: resilience_dict(site_id, selectors.failure_index_of(snapshot)), token=token
+        )
+    return selectors.token_cached(
+        _sweep_cache, site_id, lambda: resilience_dict(site_id, selectors.site_failure_index(site_id))
+    )
+
+
+KIND_LABELS = {
+    "power_source": "Power source",
+    "pdu": "PDU",
+    "side": "PDU side",
+    "cooling_loop": "Cooling loop",
+    "cooling_unit": "One unit of loop",
+}
+
+
+def n1_summary(sweep: dict, *, top: int = 5) -> dict:
+    """The N-1 headline of a sweep: elements swept, single points of failure (count and the worst ``top``),
+    and the worst element's summary. Empty site: zero elements, no worst."""
+    spofs = sweep["single_points_of_failure"]
+    worst = sweep["elements"][0] if sweep["elements"] else None
+    return {
+        "elements_swept": len(sweep["elements"]),
+        "spof_count": len(spofs),
+        "spof": spofs[:top],
+        "worst": worst if worst and worst["summary"]["racks_failing"] else None,
+    }

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from cooling.models import CoolingLoop
 from planner import headroom as headroom_mod
-from planner import selectors
+from planner import resilience, selectors
 from planner.engine import forecast as fc
 from planner.engine.capacity import is_near_limit
 from planner.engine.rules.power import feed_loss_mode
@@ -71,6 +71,7 @@ NEAR_LIMIT_DIMENSIONS = (
 )
 LIQUID_KINDS = tuple(k.value for k in CoolingLoop.LIQUID_KINDS)
 TOP_RISKS = 15
+N1_LISTED = 20  # single points of failure the report lists (the count is of all)
 FORECAST_LINE_DAYS = 90
 
 
@@ -286,6 +287,7 @@ def _risks(
     psu_by_model: dict[str, dict],
     psu_racks: list[dict],
     loops_no_redundancy: list[dict],
+    n1: dict | None = None,
 ) -> dict:
     by_dim = Counter(d for e in near for d in e["limits"])
     over = [e for e in near if e["worst_ratio"] < 0]
@@ -299,6 +301,17 @@ def _risks(
                 "rack": e["rack"],
                 "message": f"Rack {e['name']} ({e['room_name']} / {e['row_name']}) is over its "
                 f"{LABELS.get(e['worst'], e['worst']).lower()} limit.",
+            }
+        )
+    for e in (n1 or {}).get("spof") or []:
+        side = f" side {e['side']}" if e.get("side") else ""
+        top.append(
+            {
+                "kind": "single_point_of_failure",
+                "severity": "high",
+                "element": {"kind": e["kind"], "id": e["id"], "side": e.get("side")},
+                "message": f"Losing {e['name']}{side} alone makes {e['summary']['racks_failing']} rack(s) fail "
+                f"({e['summary']['it_kw_affected']:g} kW, {e['summary']['gpus_affected']} GPUs).",
             }
         )
     for lp in loops_no_redundancy:
@@ -369,8 +382,12 @@ def build_report(
     liquid: list[dict],
     history: History,
     window: int | None = None,
+    n1: dict | None = None,
 ) -> tuple[dict, dict, dict]:
     """Everything a report holds, from a site snapshot and the few extra inputs. No queries.
+
+    ``n1``: the site's N-1 headline (``planner.resilience.n1_summary`` of its sweep); None: not computed
+    (the report then says so rather than showing zero single points of failure).
 
     Returns (model fields, data, summary).
     """
@@ -466,7 +483,7 @@ def build_report(
     rack_count = len(snapshot.racks)
     changes = _changes(totals, near, node_count, rack_count, history)
     forecasts = _forecasts(day, totals, history, window)
-    risks = _risks(near, single_feed, psu_by_model, psu_racks, loops_no_redundancy)
+    risks = _risks(near, single_feed, psu_by_model, psu_racks, loops_no_redundancy, n1)
 
     run_out = {dim: forecasts[dim]["run_out_day"] for dim in FORECAST_DIMENSIONS}
     dated = sorted((d, dim) for dim, d in run_out.items() if d)
@@ -482,6 +499,7 @@ def build_report(
         "psu_feed_loss_node_count": risks["psu_feed_loss"]["node_count"],
         "liquid_no_redundancy_count": len(loops_no_redundancy),
         "planned_node_count": planned_count,
+        "spof_count": n1["spof_count"] if n1 is not None else None,
     }
     data = {
         "version": REPORT_VERSION,
@@ -503,6 +521,7 @@ def build_report(
         "changes": changes,
         "forecast": forecasts,
         "risks": risks,
+        "resilience": n1,
     }
     fields = {
         "it_load_kw": totals["power"]["load"],
@@ -536,6 +555,10 @@ def report_build(site_id: int, day: date | str | None = None, *, notify: bool = 
         liquid=liquid_loops(site_id),
         history=load_history(site_id, day, window=window - 1),
         window=window,
+        # From the report's own snapshot, so the N-1 figures are of the same state as the rest of it.
+        n1=resilience.n1_summary(
+            resilience.resilience_dict(site_id, selectors.failure_index_of(snapshot)), top=N1_LISTED
+        ),
     )
     del snapshot
     for attempt in (1, 2):
@@ -625,6 +648,19 @@ def report_text(report: CapacityReport) -> str:
             "",
             f"Since {changes['previous_day']}: nodes {changes['node_count_delta']:+d}, "
             f"racks near a limit +{len(changes['near_limit_added'])} / -{len(changes['near_limit_removed'])}",
+        ]
+    n1 = data.get("resilience")
+    if n1 is not None:
+        worst = n1.get("worst")
+        lines += [
+            "",
+            f"N-1: {n1['spof_count']} single point(s) of failure of {n1['elements_swept']} elements swept"
+            + (
+                f"; worst: {worst['name']}{' side ' + worst['side'] if worst.get('side') else ''}, "
+                f"{worst['summary']['racks_failing']} rack(s), {_fmt(worst['summary']['it_kw_affected'])} kW"
+                if worst
+                else "; no single loss makes a rack fail"
+            ),
         ]
     top = (data.get("risks") or {}).get("top") or []
     if top:
@@ -752,6 +788,12 @@ def report_csv_rows(report: CapacityReport) -> Iterator[list]:
     for r in (risks.get("psu_feed_loss") or {}).get("racks") or []:
         yield ["risk", "rack", r["rack"], r["name"], r["room_name"], r["row_name"], "power", "", "", "", "", "", "",
                "", f"{r['nodes']} node(s) exposed to PSU feed loss"]  # fmt: skip
+    for e in (data.get("resilience") or {}).get("spof") or []:
+        yield ["resilience", e["kind"], e["id"], e["name"] + (f" side {e['side']}" if e.get("side") else ""), "", "",
+               "power" if e["kind"] in ("power_source", "pdu", "side") else "cooling", "",
+               e["summary"]["it_kw_affected"], "", "", "kW", "", "",
+               f"single point of failure: {e['summary']['racks_failing']} rack(s) fail, "
+               f"{e['summary']['gpus_affected']} GPUs"]  # fmt: skip
     for lp in (risks.get("liquid_no_redundancy") or {}).get("loops") or []:
         yield ["risk", "loop", lp["id"], lp["name"], lp["room_name"], "", "cooling_liquid", lp["usable_kw"], "", "",
                "", "kW", "", "", f"no redundant unit; {lp['racks_served']} rack(s) served"]  # fmt: skip

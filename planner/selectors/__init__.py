@@ -522,13 +522,20 @@ def site_budgets(site) -> SiteBudgets:
     return budgets
 
 
-def token_cached(cache: BudgetCache, site_id: int, build):
+def site_token(site_id: int):
+    """The site's budget token now (None: no such site). Read it before any row a cached build reads."""
+    return _current_token(site_id)
+
+
+def token_cached(cache: BudgetCache, site_id: int, build, *, token=None):
     """``build()``, a pure function of the site's committed state, cached in ``cache`` under the site's
     budget token by the same protocol as ``site_budgets``: token read, build, token read again; cached only
     if the token held (no write to the site committed meanwhile). Raises Site.DoesNotExist. The returned
-    value is shared: callers must not change it.
+    value is shared: callers must not change it. ``token``: the site's token as read (``site_token``) before
+    every row ``build`` uses was read, when the caller has already read them.
     """
-    token = _current_token(site_id)
+    if token is None:
+        token = _current_token(site_id)
     if token is None:
         raise Site.DoesNotExist(f"No site with id {site_id}.")
     value = None
@@ -681,9 +688,13 @@ def site_failure_index(site_id: int):
     """The site's what-if / N-1 index (``planner.engine.failure``) from its snapshot: the ten queries of
     ``site_snapshot`` whatever the site's size. Every power source and cooling loop of the site is an element,
     those feeding or serving no rack too. Raises Site.DoesNotExist."""
+    return failure_index_of(site_snapshot(site_id))
+
+
+def failure_index_of(snap: SiteSnapshot):
+    """The what-if / N-1 index of an already built site snapshot (no query)."""
     from planner.engine.failure import build_index
 
-    snap = site_snapshot(site_id)
     sources = [
         PowerSourceSpec(r.id, r.name, r.kind, r.capacity_kw, 0.0, r.parent_id) for r in snap.budgets.sources.values()
     ]

@@ -175,6 +175,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "changes": data.get("changes") or {},
         "risks": risks,
         "top_risks": risks.get("top") or [],
+        "n1": data.get("resilience"),
         "near": near[:TABLE_ROWS],
         "near_more": max(len(near) - TABLE_ROWS, 0),
         "single": single[:TABLE_ROWS],

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from cooling.models import CoolingLoop
-from planner import engine, selectors
+from planner import engine, resilience, selectors
 from planner import headroom as headroom_mod
 from planner.models import CapacityReport
 from planner.retrofits import offers_retrofits, retrofit_options
@@ -99,6 +99,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 @reader_required
 def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    token = selectors.site_token(pk)  # before the snapshot: the N-1 sweep below is cached under it
     try:
         snapshot = selectors.site_snapshot(pk)
     except Site.DoesNotExist:
@@ -188,6 +189,7 @@ def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                 key=lambda t: t[0],
             ),
             "report_count": len(reports),
+            "n1": resilience.n1_summary(resilience.site_resilience(pk, snapshot=snapshot, token=token)),
             "history": history_context(Site, site.pk, "sites"),
         },
     )

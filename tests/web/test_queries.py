@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 # shown node change needs an older record as its baseline, which these sites never do).
 PAGES = {
     "site-list": (lambda s: "/", 8),
-    "site-dashboard": (lambda s: f"/sites/{s['site'].pk}/", 17),
+    # + the site's token before the snapshot and again before its N-1 sweep is cached
+    "site-dashboard": (lambda s: f"/sites/{s['site'].pk}/", 19),
+    # the site, its token, the ten queries of the snapshot, the token again
+    "site-resilience": (lambda s: f"/sites/{s['site'].pk}/resilience/", 16),
     "room-floorplan": (lambda s: f"/rooms/{s['room'].pk}/", 15),
     "room-floorplan-cooling": (lambda s: f"/rooms/{s['room'].pk}/?metric=cooling_pct", 15),
     "rack-elevation": (lambda s: f"/racks/{s['racks'][0].pk}/", 16),
