@@ -212,6 +212,12 @@ def test_laptop_pages_of_the_demo(new_page, shot):
     expect(page.locator("#chart-history-empty")).to_contain_text("No nightly capacity report yet")
     expect(page.locator("#chart-headroom svg").first).to_be_attached()
     shot(page, "31-dashboard-laptop")
+    # The N-1 tile links to the resilience page; the demo's single points of failure are listed there.
+    page.locator("#n1-spof-count").click()
+    page.wait_for_url(f"**/sites/{site.pk}/resilience/")
+    expect(page.locator("#spof-table")).to_be_visible()
+    expect(page.locator("#spof-table")).to_contain_text("Legacy CRAH")
+    shot(page, "31b-resilience-laptop")
     legacy = site.rooms.get(name="Legacy Hall")
     page.goto(f"/rooms/{legacy.pk}/?metric=free_u")
     shot(page, "32-floor-plan-laptop")
