@@ -167,6 +167,7 @@ class RoomSerializer(PlannerModelSerializer):
             "floor_type",
             "floor_rated_load_kg_m2",
             "tile_rated_load_kg",
+            "tile_rolling_load_kg",
             "floor_load_method",
         ]
 

@@ -12,7 +12,7 @@ from planner.engine.rules.cooling import (
     rule_liquid_redundancy,
     rule_temperature,
 )
-from planner.engine.rules.floor import rule_floor_point, rule_floor_uniform, rule_rack_load
+from planner.engine.rules.floor import rule_floor_point, rule_floor_rolling, rule_floor_uniform, rule_rack_load
 from planner.engine.rules.power import (
     rule_power_rack,
     rule_power_redundancy,
@@ -28,6 +28,7 @@ RULES = (
     ("RACK_LOAD", rule_rack_load),
     ("FLOOR_UNIFORM", rule_floor_uniform),
     ("FLOOR_POINT", rule_floor_point),
+    ("FLOOR_ROLLING", rule_floor_rolling),
     ("POWER_RACK", rule_power_rack),
     ("POWER_REDUNDANCY", rule_power_redundancy),
     ("POWER_UPSTREAM", rule_power_upstream),
@@ -63,6 +64,7 @@ def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResul
             rule_rack_load(st),
             rule_floor_uniform(st),
             rule_floor_point(st),
+            rule_floor_rolling(st),
             rule_power_rack(st),
             rule_power_redundancy(st),
             rule_power_upstream(st),

@@ -119,6 +119,7 @@ class RoomSpec:
     # serving it (planner.engine.flow.room_air_left_kw adds those back).
     other_air_heat_kw: float = 0.0
     air_loops: tuple[CoolingLoopSpec, ...] = ()  # the room's CRAH/CRAC pool (close-coupled units never)
+    tile_rolling_load_kg: float | None = None  # rolling load per caster the panels take; None: not checked
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ RULE_CODES: tuple[str, ...] = (
     "RACK_LOAD",
     "FLOOR_UNIFORM",
     "FLOOR_POINT",
+    "FLOOR_ROLLING",
     "POWER_RACK",
     "POWER_REDUNDANCY",
     "POWER_UPSTREAM",

@@ -135,6 +135,7 @@ def _room_spec(room, *, other_air_heat_kw: float, air_loops: tuple[CoolingLoopSp
         floor_type=room.floor_type,
         floor_rated_load_kg_m2=room.floor_rated_load_kg_m2,
         tile_rated_load_kg=room.tile_rated_load_kg,
+        tile_rolling_load_kg=room.tile_rolling_load_kg,
         floor_load_method=room.floor_load_method,
         other_air_heat_kw=other_air_heat_kw,
         air_loops=air_loops,

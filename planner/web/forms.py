@@ -102,11 +102,14 @@ class RoomForm(ApiValidatedForm):
         labels = {
             "floor_rated_load_kg_m2": "Uniform floor rating (kg/m²)",
             "tile_rated_load_kg": "Tile concentrated rating (kg)",
+            "tile_rolling_load_kg": "Tile rolling rating per caster (kg)",
             "floor_load_method": "Floor load area",
         }
         help_texts = {
             "floor_load_method": "Footprint: rack weight over its own footprint (worst case). "
             "Half aisles: the footprint widened by half the aisle front and back.",
+            "tile_rolling_load_kg": "Raised floors: rolling load per caster the panels take (a rack being rolled "
+            "in puts up to half its weight on one caster); empty = not checked.",
         }
 
 

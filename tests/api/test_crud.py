@@ -33,6 +33,7 @@ def test_whole_chain_site_to_node(api):
     )
     assert room.status_code == 201, room.data
     assert room.data["floor_load_method"] == "footprint"
+    assert room.data["tile_rolling_load_kg"] is None  # not checked until entered
     row = api.post("/api/v1/rows/", {"room": room.data["id"], "name": "R1", "containment": "hot_aisle"}, format="json")
     assert row.status_code == 201, row.data
     assert row.data["aisle_width_mm"] == 1200
@@ -238,6 +239,11 @@ BAD_INPUT = [
         "rooms",
         lambda r: {"site": r.row.room.site_id, "name": "H", "floor_rated_load_kg_m2": 1e300},
         "floor_rated_load_kg_m2",
+    ),
+    (
+        "rooms",
+        lambda r: {"site": r.row.room.site_id, "name": "H", "floor_rated_load_kg_m2": 1224, "tile_rolling_load_kg": 0},
+        "tile_rolling_load_kg",
     ),
     (
         "racks",
