@@ -7,6 +7,7 @@ from planner.engine.results import FAIL, RULE_CODES, CheckResult, RuleResult, ch
 from planner.engine.rules.cooling import (
     rule_air_rack,
     rule_air_room,
+    rule_airflow,
     rule_flow,
     rule_liquid,
     rule_liquid_redundancy,
@@ -36,6 +37,7 @@ RULES = (
     ("PSU_FEED_LOSS", rule_psu_feed_loss),
     ("COOLING_AIR_RACK", rule_air_rack),
     ("COOLING_AIR_ROOM", rule_air_room),
+    ("COOLING_AIRFLOW", rule_airflow),
     ("COOLING_LIQUID", rule_liquid),
     ("COOLING_LIQUID_REDUNDANCY", rule_liquid_redundancy),
     ("COOLING_FLOW", rule_flow),
@@ -72,6 +74,7 @@ def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResul
             rule_psu_feed_loss(st),
             rule_air_rack(st),
             rule_air_room(st),
+            rule_airflow(st),
             rule_liquid(st),
             rule_liquid_redundancy(st),
             rule_flow(st),
