@@ -125,9 +125,9 @@ def air_delta_t_c(loops) -> float | None:
     loops (fluid air) cooling the rack (the smallest gives the most air: conservative); None: none known."""
     best = None
     for lp in loops:
-        if lp.kind in AIR_SIDE_KINDS and lp.fluid == "air" and lp.delta_t_c > 0:
-            if best is None or lp.delta_t_c < best:
-                best = lp.delta_t_c
+        dt = lp.delta_t_c
+        if lp.kind in AIR_SIDE_KINDS and lp.fluid == "air" and dt > 0 and (best is None or dt < best):
+            best = dt
     return best
 
 
