@@ -285,6 +285,7 @@ class CoolingLoopSerializer(PlannerModelSerializer):
             "delta_t_c",
             "fluid",
             "max_flow_lpm",
+            "unit_airflow_cfm",
             "racks",
             "usable_kw",
         ]

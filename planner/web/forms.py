@@ -221,6 +221,7 @@ class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
             "supply_temp_c": "Supply temperature (°C)",
             "delta_t_c": "Design ΔT (K)",
             "max_flow_lpm": "Maximum flow (L/min)",
+            "unit_airflow_cfm": "Airflow of one unit (CFM)",
             "racks": "Racks served",
         }
         help_texts = {
@@ -229,6 +230,8 @@ class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
             "supply_temp_c": "Air loops: supply air; liquid loops: facility water (checked against node limits).",
             "delta_t_c": "Return minus supply: about 10 K for liquid loops, 12 K for room air.",
             "max_flow_lpm": "Liquid loops: the rated flow (CDU or pipework); empty = unknown, no flow limit checked.",
+            "unit_airflow_cfm": "Air-side units (CRAH, in-row, rear door): the air one unit delivers; empty = unknown, "
+            "airflow not checked. Delivered airflow = unit airflow x (units - redundant units).",
             "units": "Usable kW = unit capacity x (units - redundant units).",
             "redundant_units": "Units held in reserve: N+1 → 1.",
             "racks": "Select the racks a rear door, in-row unit or CDU serves; none selected = the whole room "

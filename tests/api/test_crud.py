@@ -99,7 +99,11 @@ def test_whole_chain_site_to_node(api):
 
 CRUD_CASES = [
     ("sites", lambda: {"name": "S", "slug": "s"}, {"country": "DE"}),
-    ("rooms", lambda: {"site": f.SiteFactory().id, "name": "Hall", "floor_rated_load_kg_m2": 1000}, {"name": "Hall 2"}),
+    (
+        "rooms",
+        lambda: {"site": f.SiteFactory().id, "name": "Hall", "floor_rated_load_kg_m2": 1000},
+        {"name": "Hall 2", "tile_rolling_load_kg": 450},
+    ),
     ("rows", lambda: {"room": f.RoomFactory().id, "name": "Row"}, {"containment": "cold_aisle"}),
     (
         "racks",
@@ -129,7 +133,7 @@ CRUD_CASES = [
             "delta_t_c": 10,
             "fluid": "pg25",
         },
-        {"max_flow_lpm": 2000},
+        {"max_flow_lpm": 2000, "unit_airflow_cfm": 12000},
     ),
     (
         "node-models",
@@ -254,6 +258,18 @@ BAD_INPUT = [
         "pdus",
         lambda r: {"rack": r.id, "name": "PDU-A", "side": "B", "phases": 1, "voltage_v": 230, "current_a": 16},
         "name",
+    ),
+    (
+        "cooling-loops",
+        lambda r: {
+            "site": r.row.room.site_id,
+            "name": "L",
+            "kind": "crah",
+            "unit_capacity_kw": 10,
+            "units": 2,
+            "unit_airflow_cfm": -5,
+        },
+        "unit_airflow_cfm",
     ),
     (
         "cooling-loops",

@@ -198,6 +198,18 @@ def rack_node_airflow(st: RackState) -> tuple[float | None, str]:
     return cfm, f"nodes move {terms[0] if terms else '0 CFM'}"
 
 
+def rack_room_airflow_cfm(st: RackState) -> float | None:
+    """Node air of this rack the room's CRAH pool must deliver (what its close-coupled units do not); None:
+    its node air is unknown. The selector sums the same figure over the room's other racks."""
+    if st.immersion or not st.models:
+        return 0.0
+    cfm, _text = rack_node_airflow(st)
+    if cfm is None:
+        return None
+    delivered = close_coupled_airflow_cfm(st.air_kw, close_coupled_loops(st.ctx))
+    return room_airflow_demand_cfm(cfm, (c for _lp, _o, _t, c in delivered))
+
+
 def rule_airflow(st: RackState) -> RuleResult:
     """Air the rack's nodes move (CFM) <= air the serving units deliver, where both are known.
 
