@@ -105,3 +105,25 @@ def test_feasibility_plan_counts_airflow_across_racks():
     plan = planning.plan_feasibility(selectors.site_snapshot(site.id), model, 6)
     assert len(plan.placements) == 4 and plan.unplaced == 2
     assert "COOLING_AIRFLOW" in plan.binding
+
+
+def test_site_export_import_keeps_the_new_fields_and_checks_airflow_across_racks():
+    from planner import transfer
+
+    site, room, racks = _room()
+    room.floor_type, room.tile_rated_load_kg, room.tile_rolling_load_kg = "raised", 2000.0, 450.0
+    room.save()
+    _fill(racks[0], "dgx-b200", 2)
+    _fill(racks[1], "dgx-b200", 2)  # 4 x 1,550 = 6,200 CFM <= 7,000
+    doc = transfer.export_site(site)
+    assert doc["rooms"][0]["tile_rolling_load_kg"] == 450.0
+    assert doc["cooling_loops"][0]["unit_airflow_cfm"] == 3500.0
+    copy = transfer.import_site(doc, name="Copy", slug="copy")
+    again = transfer.export_site(copy.site)
+    assert again["rooms"] == doc["rooms"] and again["cooling_loops"] == doc["cooling_loops"]
+    # A CRAH of 3,000 CFM x (3 - 1) = 6,000 CFM: R1's 3,100 CFM then R2's make 6,200 > 6,000, so R2's second
+    # node is refused on import (the import's running totals count the finished rack's node air).
+    doc["cooling_loops"][0]["unit_airflow_cfm"] = 3000.0
+    with pytest.raises(transfer.ImportFailed) as failed:
+        transfer.import_site(doc, name="Short", slug="short")
+    assert "COOLING_AIRFLOW" in str(failed.value.errors) or "COOLING_AIRFLOW" in str(failed.value)
