@@ -183,10 +183,10 @@ def rack_node_airflow(st: RackState) -> tuple[float | None, str]:
         if dt is None:
             missing.append(m.slug)
         else:
-            cfm = CFM_PER_W_PER_K * air_kw * 1000.0 / dt
-            terms.append(
-                f"{count} x {m.slug} {CFM_PER_W_PER_K} x {air_kw * 1000.0:.0f} W air / {fmt(dt)} K = {cfm:.1f} CFM"
-            )
+            watts = air_kw * 1000.0
+            cfm = CFM_PER_W_PER_K * watts / dt
+            formula = f"{CFM_PER_W_PER_K} x {watts:.0f} W air / {fmt(dt)} K"
+            terms.append(f"{count} x {m.slug} {formula} = {cfm:.1f} CFM (§4.2)")
     cfm = rack_airflow_cfm(rated, unrated, dt)
     if cfm is None:
         return None, (
