@@ -86,9 +86,11 @@ def budgets(data: SiteData) -> selectors.SiteBudgets:
     flow of ``planner.engine.flow``): only the data access differs."""
     room_of_rack = {rack.id: data.room_of_row[rack.row_id] for rack in data.racks}
     rack_loads = []
+    rack_air = []
     for rack in data.racks:
         nodes = data.nodes[rack.id]
         if nodes:
+            rack_air.append((rack.id, *selectors.rack_air_inputs(nodes)))
             power = sum(n.model.max_power_kw for n in nodes)
             liquid = sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes)
             rack_loads.append((rack.id, room_of_rack[rack.id], power, liquid))
@@ -101,6 +103,7 @@ def budgets(data: SiteData) -> selectors.SiteBudgets:
         links=[(lp.id, rack_id) for rack_id, loops in data.explicit.items() for lp in loops],
         rack_loads=rack_loads,
         pdu_sources=[(rack_id, p.source_id) for rack_id, pdus in data.pdus.items() for p in pdus],
+        rack_air=rack_air,
     )
 
 

@@ -65,6 +65,12 @@ class CoolingLoop(models.Model):
     max_flow_lpm = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(0.0)], help_text="Maximum flow, L/min; empty = unknown."
     )
+    unit_airflow_cfm = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.001)],
+        help_text="Air-side units: air one unit delivers, CFM; empty = unknown (airflow not checked).",
+    )
     racks = models.ManyToManyField(
         Rack, blank=True, related_name="cooling_loops", help_text="Racks served; none = the whole room."
     )
@@ -81,6 +87,7 @@ class CoolingLoop(models.Model):
             models.CheckConstraint(condition=Q(redundant_units__lt=F("units")), name="cooling_loop_redundant_lt_units"),
             positive("delta_t_c"),
             non_negative("max_flow_lpm"),
+            positive("unit_airflow_cfm"),
         ]
 
     # The racks a form or serializer is about to give the loop (ids), when it replaces them: ``clean()`` and the

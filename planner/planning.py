@@ -17,10 +17,12 @@ from dataclasses import dataclass, field, replace
 from planner import engine
 from planner.engine.flow import close_coupled_credit_kw, proportional_split
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
+from planner.engine.rules.cooling import rack_room_airflow_cfm
 from planner.engine.rules.state import build_state
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
 from planner.selectors import SiteSnapshot
 
+# COOLING_AIRFLOW is not here: no retrofit option of planner.engine.retrofit claims to resolve it yet.
 COOLING_CODES = frozenset({"COOLING_AIR_RACK", "COOLING_AIR_ROOM", "COOLING_LIQUID", "COOLING_FLOW"})
 HOURS_PER_YEAR = 8760
 
@@ -40,10 +42,12 @@ class Ledger:
     loop_room_kw: dict[tuple, float] = field(default_factory=lambda: defaultdict(float))
     loop_room_pass_kw: dict[tuple, float] = field(default_factory=lambda: defaultdict(float))
     nodes: dict[int, list[PlacedNode]] = field(default_factory=lambda: defaultdict(list))
+    room_cfm: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # node air for the CRAH pool
+    room_cfm_unknown: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     own: dict[int, dict] = field(default_factory=dict)  # rack id -> its own additions, to subtract
 
 
-_NONE = {"power": 0.0, "air": 0.0, "loops": {}}
+_NONE = {"power": 0.0, "air": 0.0, "loops": {}, "cfm": 0.0, "cfm_unknown": 0}
 
 
 def current_context(base: RackContext, ledger: Ledger) -> RackContext:
@@ -56,7 +60,14 @@ def current_context(base: RackContext, ledger: Ledger) -> RackContext:
     for lp in base.loops:
         if lp.kind in CLOSE_COUPLED_KINDS:
             room_other -= ledger.loop_room_pass_kw.get((lp.loop_id, room_id), 0.0)
-    room = replace(base.room, other_air_heat_kw=room_other)
+    room = replace(
+        base.room,
+        other_air_heat_kw=room_other,
+        other_airflow_cfm=base.room.other_airflow_cfm + ledger.room_cfm.get(room_id, 0.0) - own["cfm"],
+        other_airflow_unknown=base.room.other_airflow_unknown
+        + ledger.room_cfm_unknown.get(room_id, 0)
+        - own["cfm_unknown"],
+    )
     sources = tuple(
         replace(s, other_load_kw=s.other_load_kw + ledger.source_kw.get(s.source_id, 0.0) - own["power"])
         for s in base.sources
@@ -124,7 +135,19 @@ def _record(ledger: Ledger, ctx: RackContext, model: NodeModelSpec, positions) -
     for lid, kw in split.items():
         ledger.loop_kw[lid] += kw
         loops_after[lid] = loops_after.get(lid, 0.0) + kw
-    ledger.own[rid] = {"power": before["power"] + added_power, "air": before["air"] + added_air, "loops": loops_after}
+    # Node air this rack adds to its room's CRAH pool (COOLING_AIRFLOW), counted like the air heat.
+    cfm_before, cfm_after = rack_room_airflow_cfm(st), rack_room_airflow_cfm(after)
+    added_cfm = (cfm_after or 0.0) - (cfm_before or 0.0)
+    added_unknown = (cfm_after is None) - (cfm_before is None)
+    ledger.room_cfm[room_id] += added_cfm
+    ledger.room_cfm_unknown[room_id] += added_unknown
+    ledger.own[rid] = {
+        "power": before["power"] + added_power,
+        "air": before["air"] + added_air,
+        "loops": loops_after,
+        "cfm": before["cfm"] + added_cfm,
+        "cfm_unknown": before["cfm_unknown"] + added_unknown,
+    }
     ledger.nodes[rid].extend(PlacedNode(model=model, u_position=u) for u in positions)
 
 

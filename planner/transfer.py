@@ -448,12 +448,16 @@ class _NodePlacer:
             links=links,
             rack_loads=[(rack.pk, self.rooms[rack.pk].pk, power_kw, liquid_kw)],
             pdu_sources=[(rack.pk, p.source_id) for p in self.pdus[rack.pk]],
+            rack_air=[(rack.pk, *selectors.rack_air_inputs(placed))],
         )
         b.shares[rack.pk] = one.shares[rack.pk]
+        b.rack_airflow_cfm[rack.pk] = one.rack_airflow_cfm.get(rack.pk, 0.0)
         for total, part in (
             (b.room_air_heat_kw, one.room_air_heat_kw),
             (b.source_kw, one.source_kw),
             (b.loop_liquid_heat_kw, one.loop_liquid_heat_kw),
+            (b.room_airflow_cfm, one.room_airflow_cfm),
+            (b.room_airflow_unknown, one.room_airflow_unknown),
         ):
             for key, kw in part.items():
                 total[key] = total.get(key, 0.0) + kw

@@ -13,7 +13,15 @@ class SiteAdmin(SimpleHistoryAdmin):
 
 @admin.register(Room)
 class RoomAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "site", "floor_type", "floor_rated_load_kg_m2", "tile_rated_load_kg", "floor_load_method"]
+    list_display = [
+        "name",
+        "site",
+        "floor_type",
+        "floor_rated_load_kg_m2",
+        "tile_rated_load_kg",
+        "tile_rolling_load_kg",
+        "floor_load_method",
+    ]
     list_filter = ["floor_type", "site"]
     list_select_related = ["site"]
     search_fields = ["name"]

@@ -190,6 +190,12 @@ class Room(models.Model):
         validators=[MinValueValidator(0.001)],
         help_text="Raised floors: concentrated load one tile carries at a rack foot, in kg.",
     )
+    tile_rolling_load_kg = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.001)],
+        help_text="Raised floors: rolling load per caster the floor panels take, in kg; empty = not checked.",
+    )
     floor_load_method = models.CharField(
         max_length=12, choices=FloorLoadMethod.choices, default=FloorLoadMethod.FOOTPRINT
     )
@@ -204,6 +210,7 @@ class Room(models.Model):
             models.UniqueConstraint(fields=["site", "name"], name="racks_room_unique_name_per_site"),
             positive("floor_rated_load_kg_m2"),
             positive("tile_rated_load_kg"),
+            positive("tile_rolling_load_kg"),
         ]
 
     def __str__(self) -> str:

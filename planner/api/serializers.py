@@ -167,6 +167,7 @@ class RoomSerializer(PlannerModelSerializer):
             "floor_type",
             "floor_rated_load_kg_m2",
             "tile_rated_load_kg",
+            "tile_rolling_load_kg",
             "floor_load_method",
         ]
 
@@ -284,6 +285,7 @@ class CoolingLoopSerializer(PlannerModelSerializer):
             "delta_t_c",
             "fluid",
             "max_flow_lpm",
+            "unit_airflow_cfm",
             "racks",
             "usable_kw",
         ]

@@ -7,12 +7,13 @@ from planner.engine.results import FAIL, RULE_CODES, CheckResult, RuleResult, ch
 from planner.engine.rules.cooling import (
     rule_air_rack,
     rule_air_room,
+    rule_airflow,
     rule_flow,
     rule_liquid,
     rule_liquid_redundancy,
     rule_temperature,
 )
-from planner.engine.rules.floor import rule_floor_point, rule_floor_uniform, rule_rack_load
+from planner.engine.rules.floor import rule_floor_point, rule_floor_rolling, rule_floor_uniform, rule_rack_load
 from planner.engine.rules.power import (
     rule_power_rack,
     rule_power_redundancy,
@@ -28,6 +29,7 @@ RULES = (
     ("RACK_LOAD", rule_rack_load),
     ("FLOOR_UNIFORM", rule_floor_uniform),
     ("FLOOR_POINT", rule_floor_point),
+    ("FLOOR_ROLLING", rule_floor_rolling),
     ("POWER_RACK", rule_power_rack),
     ("POWER_REDUNDANCY", rule_power_redundancy),
     ("POWER_UPSTREAM", rule_power_upstream),
@@ -35,6 +37,7 @@ RULES = (
     ("PSU_FEED_LOSS", rule_psu_feed_loss),
     ("COOLING_AIR_RACK", rule_air_rack),
     ("COOLING_AIR_ROOM", rule_air_room),
+    ("COOLING_AIRFLOW", rule_airflow),
     ("COOLING_LIQUID", rule_liquid),
     ("COOLING_LIQUID_REDUNDANCY", rule_liquid_redundancy),
     ("COOLING_FLOW", rule_flow),
@@ -63,6 +66,7 @@ def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResul
             rule_rack_load(st),
             rule_floor_uniform(st),
             rule_floor_point(st),
+            rule_floor_rolling(st),
             rule_power_rack(st),
             rule_power_redundancy(st),
             rule_power_upstream(st),
@@ -70,6 +74,7 @@ def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResul
             rule_psu_feed_loss(st),
             rule_air_rack(st),
             rule_air_room(st),
+            rule_airflow(st),
             rule_liquid(st),
             rule_liquid_redundancy(st),
             rule_flow(st),

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from planner.engine.units import AIR_SIDE_KINDS, CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
+from planner.engine.units import AIR_SIDE_KINDS, CLOSE_COUPLED_KINDS, LIQUID_KINDS, airflow_cfm, loop_usable_kw
 
 ROOM_POOL_KINDS = AIR_SIDE_KINDS - CLOSE_COUPLED_KINDS
 loop_usable = loop_usable_kw
@@ -101,6 +101,67 @@ def room_air_left_kw(room_other_kw: float, air_kw: float, loops) -> float:
     for lp, offer, _total, share in terms:
         left += (lp.other_room_heat_kw + offer) * share
     return left
+
+
+# --- airflow (COOLING_AIRFLOW) ----------------------------------------------------------------------------
+#
+# The air a rack's nodes move: the catalogue's airflow_cfm where the vendor gives one, else 1.755 x air W / dT
+# (reference §4.2, C) for the air share of the node's heat, at the air delta T of the air-side units cooling
+# the rack. Close-coupled units deliver their air to the racks they serve, shared in proportion to the air
+# heat each rack offers them (the offers of ``close_coupled_credit_kw``); the room's CRAH pool delivers the
+# rest of the room's node air.
+
+
+def loop_airflow_cfm(unit_airflow_cfm: float | None, units: int, redundant_units: int) -> float | None:
+    """Air a loop delivers with its redundant units out: unit airflow x (units - redundant); None: unknown."""
+    if unit_airflow_cfm is None:
+        return None
+    n = units - redundant_units
+    return unit_airflow_cfm * n if n > 0 else 0.0
+
+
+def air_delta_t_c(loops) -> float | None:
+    """The air delta T (K) node airflow is computed at: the smallest positive ``delta_t_c`` of the air-side
+    loops (fluid air) cooling the rack (the smallest gives the most air: conservative); None: none known."""
+    best = None
+    for lp in loops:
+        dt = lp.delta_t_c
+        if lp.kind in AIR_SIDE_KINDS and lp.fluid == "air" and dt > 0 and (best is None or dt < best):
+            best = dt
+    return best
+
+
+def rack_airflow_cfm(rated_cfm: float, unrated_air_kw: float, delta_t_c: float | None) -> float | None:
+    """Node air of a rack: ``rated_cfm`` (catalogue figures) + 1.755 x ``unrated_air_kw`` x 1000 / dT for the
+    nodes without one (§4.2). None when some node has air heat, no catalogue figure and no dT is known."""
+    if unrated_air_kw <= 1e-12:
+        return rated_cfm
+    if delta_t_c is None or not delta_t_c > 0:
+        return None
+    return rated_cfm + airflow_cfm(unrated_air_kw, delta_t_c)
+
+
+def close_coupled_airflow_cfm(air_kw: float, loops) -> list[tuple[object, float, float, float | None]]:
+    """Air each close-coupled unit serving a rack delivers to it: the unit's airflow x this rack's share of
+    the air heat offered to the unit. Per loop: (spec, this rack's offer kW, all offered kW, CFM to this
+    rack or None when the unit's airflow is unknown)."""
+    if not loops:
+        return []
+    _credit, terms = close_coupled_credit_kw(air_kw, loops)
+    out = []
+    for lp, offer, total, _left in terms:
+        cfm = loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
+        if cfm is not None:
+            cfm = cfm * offer / total if total > 0 else 0.0
+        out.append((lp, offer, total, cfm))
+    return out
+
+
+def room_airflow_demand_cfm(rack_cfm: float, delivered_cfm: Iterable[float | None]) -> float:
+    """Node air of one rack the room's CRAH pool must deliver: what its close-coupled units do not (a unit
+    of unknown airflow is counted as delivering none)."""
+    left = rack_cfm - sum(c for c in delivered_cfm if c is not None)
+    return left if left > 0 else 0.0
 
 
 # --- the whole site -----------------------------------------------------------------------------------

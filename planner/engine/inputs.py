@@ -93,6 +93,7 @@ class CoolingLoopSpec:
     other_heat_kw: float = 0.0
     racks_served: int = 0
     other_room_heat_kw: float = 0.0
+    unit_airflow_cfm: float | None = None  # air one unit delivers (air-side units); None: unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,12 @@ class RoomSpec:
     # serving it (planner.engine.flow.room_air_left_kw adds those back).
     other_air_heat_kw: float = 0.0
     air_loops: tuple[CoolingLoopSpec, ...] = ()  # the room's CRAH/CRAC pool (close-coupled units never)
+    tile_rolling_load_kg: float | None = None  # rolling load per caster the panels take; None: not checked
+    # Node air (CFM) the room's CRAH pool must deliver for every other rack of the room (what close-coupled
+    # units deliver to their racks taken off; planner.engine.flow.room_airflow_demand_cfm), and how many of
+    # those racks' node airflow is unknown (no catalogue CFM and no air-side delta T).
+    other_airflow_cfm: float = 0.0
+    other_airflow_unknown: int = 0
 
 
 @dataclass(frozen=True, slots=True)

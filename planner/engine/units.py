@@ -47,6 +47,8 @@ AIR_KW_PER_RACK_DEFAULT = {"none": 10.0, "cold_aisle": 25.0, "hot_aisle": 25.0}
 AIR_KW_PER_RACK_OPEN = 10.0
 
 FEET_PER_RACK = 4  # DESIGN FLOOR_POINT: total weight / 4 feet
+# §5.2 IBM tile guidance, P [S38]: "during relocation up to 1/2 of a rack per caster" (FLOOR_ROLLING).
+CASTER_SHARE_ROLLING = 0.5
 
 LIQUID_KINDS = frozenset({"direct_liquid", "immersion"})
 AIR_SIDE_KINDS = frozenset({"crah", "in_row", "rear_door"})

@@ -16,10 +16,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from cooling.models import CoolingLoop
-from planner.engine.flow import RackHeat, site_heat_flow
+from planner.engine.flow import (
+    RackHeat,
+    air_delta_t_c,
+    loop_airflow_cfm,
+    rack_airflow_cfm,
+    room_airflow_demand_cfm,
+    site_heat_flow,
+)
 from planner.engine.inputs import (
     CoolingLoopSpec,
     NodeModelSpec,
@@ -42,6 +49,9 @@ ROOM_POOL = AIR_SIDE - CLOSE
 
 POWER = F("model__max_power_kw")
 LIQUID_HEAT = F("model__max_power_kw") * F("model__liquid_fraction")
+# COOLING_AIRFLOW inputs per rack: catalogue CFM where given, air kW of the nodes without one.
+RATED_CFM = Sum("model__airflow_cfm")
+UNRATED_AIR_KW = Sum(POWER - LIQUID_HEAT, filter=Q(model__airflow_cfm__isnull=True))
 
 
 def node_model_spec(model: NodeModel) -> NodeModelSpec:
@@ -126,6 +136,7 @@ def _loop_spec(
         other_heat_kw=other_heat_kw,
         racks_served=racks_served,
         other_room_heat_kw=other_room_heat_kw,
+        unit_airflow_cfm=loop.unit_airflow_cfm,
     )
 
 
@@ -142,16 +153,26 @@ def _site_spec(site, *, other_load_kw: float) -> SiteSpec:
     )
 
 
-def _room_spec(room, *, other_air_heat_kw: float, air_loops: tuple[CoolingLoopSpec, ...]) -> RoomSpec:
+def _room_spec(
+    room,
+    *,
+    other_air_heat_kw: float,
+    air_loops: tuple[CoolingLoopSpec, ...],
+    other_airflow_cfm: float = 0.0,
+    other_airflow_unknown: int = 0,
+) -> RoomSpec:
     return RoomSpec(
         room_id=room.id,
         name=room.name,
         floor_type=room.floor_type,
         floor_rated_load_kg_m2=room.floor_rated_load_kg_m2,
         tile_rated_load_kg=room.tile_rated_load_kg,
+        tile_rolling_load_kg=room.tile_rolling_load_kg,
         floor_load_method=room.floor_load_method,
         other_air_heat_kw=other_air_heat_kw,
         air_loops=air_loops,
+        other_airflow_cfm=other_airflow_cfm,
+        other_airflow_unknown=other_airflow_unknown,
     )
 
 
@@ -241,6 +262,11 @@ class SiteBudgets:
     close_offered_room_kw: dict[tuple[int, int], float] = field(default_factory=dict)
     close_pass: dict[int, float] = field(default_factory=dict)
     room_air_all_kw: dict[int, float] = field(default_factory=dict)  # every rack's air heat, per room
+    # COOLING_AIRFLOW: node air (CFM) each room's CRAH pool must deliver (what close-coupled units do not),
+    # how many racks of the room have node air unknown, and each rack's own part (None: unknown).
+    room_airflow_cfm: dict[int, float] = field(default_factory=dict)
+    room_airflow_unknown: dict[int, int] = field(default_factory=dict)
+    rack_airflow_cfm: dict[int, float | None] = field(default_factory=dict)
     # Engine specs of air-side loops, the same for every rack they serve: built on first use.
     _air_specs: dict = field(default_factory=dict, repr=False, compare=False)
     # Source chains and their specs, the same for every rack with the same feeds and own load.
@@ -306,9 +332,12 @@ def build_site_budgets(
     links: Iterable[tuple[int, int]],
     rack_loads: Iterable[tuple[int, int, float, float]],
     pdu_sources: Iterable[tuple[int, int | None]],
+    rack_air: Iterable[tuple[int, float | None, float | None]] = (),
 ) -> SiteBudgets:
     """Totals from plain rows: ``links`` (loop id, rack id); ``rack_loads`` (rack id, room id, power kW,
-    liquid-fraction heat kW) of racks with nodes; ``pdu_sources`` (rack id, source id) of every PDU.
+    liquid-fraction heat kW) of racks with nodes; ``pdu_sources`` (rack id, source id) of every PDU;
+    ``rack_air`` (rack id, catalogue CFM of its nodes that have one, air kW of those that have none) of racks
+    with nodes (a rack with nodes missing from it has unknown node air).
 
     Heat: ``planner.engine.flow.site_heat_flow`` over the most specific liquid loops and the close-coupled
     units serving each rack.
@@ -336,9 +365,10 @@ def build_site_budgets(
     heats = []
     power_of: dict[int, float] = {}
     chain_of = _chain_memo(sources)
+    serving_of: dict[int, list[CoolingLoop]] = {}
     for rack_id, room_id, power_kw, liquid_kw in rack_loads:
         power_kw, liquid_kw = power_kw or 0.0, liquid_kw or 0.0
-        serving = _serving(general_by_room, loops_by_rack, loop_by_id, rack_id, room_id)
+        serving = serving_of[rack_id] = _serving(general_by_room, loops_by_rack, loop_by_id, rack_id, room_id)
         liquid_loops = _most_specific_liquid(serving, room_id)
         heats.append(
             RackHeat(
@@ -356,6 +386,7 @@ def build_site_budgets(
         for sid in chain_of(feeds.get(rack_id, ())):
             source_kw[sid] += power_kw
     flow = site_heat_flow(heats)
+    room_cfm, room_unknown, rack_cfm = _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air)
     empty: dict = NO_SHARE.liquid_heat_kw_by_loop
     shares = {
         rid: RackShare(
@@ -378,7 +409,48 @@ def build_site_budgets(
         close_offered_room_kw=flow.close_offered_room_kw,
         close_pass=flow.close_pass,
         room_air_all_kw=flow.room_air_kw,
+        room_airflow_cfm=room_cfm,
+        room_airflow_unknown=room_unknown,
+        rack_airflow_cfm=rack_cfm,
     )
+
+
+def _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air):
+    """Per room, the node air its CRAH pool must deliver and the racks whose node air is unknown; per rack,
+    its own part. The same functions of ``planner.engine.flow`` as COOLING_AIRFLOW uses for the checked rack."""
+    air_of = {rid: (rated or 0.0, unrated or 0.0) for rid, rated, unrated in rack_air}
+    pool_of: dict[int, list[CoolingLoop]] = {}
+    room_cfm: dict[int, float] = defaultdict(float)
+    room_unknown: dict[int, int] = defaultdict(int)
+    rack_cfm: dict[int, float | None] = {}
+    for r in heats:
+        if r.immersion:
+            rack_cfm[r.rack_id] = 0.0
+            continue
+        pool = pool_of.get(r.room_id)
+        if pool is None:
+            pool = pool_of[r.room_id] = [lp for lp in loops if lp.kind in ROOM_POOL and lp.room_id in (r.room_id, None)]
+        hit = air_of.get(r.rack_id)
+        cfm = None
+        if hit is not None:
+            serving_air = [lp for lp in serving_of[r.rack_id] if lp.kind in AIR_SIDE]
+            cfm = rack_airflow_cfm(hit[0], hit[1], air_delta_t_c(serving_air + pool))
+        if cfm is None:
+            rack_cfm[r.rack_id] = None
+            room_unknown[r.room_id] += 1
+            continue
+        share = flow.shares[r.rack_id]
+        delivered = []
+        for lid, offer in share.offer_by_loop.items():
+            lp = loop_by_id[lid]
+            unit = loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
+            total = flow.close_offered_kw.get(lid, 0.0)
+            if unit is not None:
+                delivered.append(unit * offer / total if total > 0 else 0.0)
+        demand = room_airflow_demand_cfm(cfm, delivered)
+        rack_cfm[r.rack_id] = demand
+        room_cfm[r.room_id] += demand
+    return dict(room_cfm), dict(room_unknown), rack_cfm
 
 
 def _usable(lp: CoolingLoop) -> float:
@@ -416,12 +488,15 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
         elif lp in liquid:
             other = _other(budgets.loop_liquid_heat_kw.get(lp.id, 0.0), own.liquid_heat_kw_by_loop.get(lp.id, 0.0))
             loop_specs.append(_loop_spec(lp, other_heat_kw=other, racks_served=lp.n_racks))
+    own_cfm = budgets.rack_airflow_cfm.get(rack.id, 0.0)
     return RackContext(
         site=_site_spec(site, other_load_kw=_other(budgets.site_kw, own.power_kw)),
         room=_room_spec(
             room,
             other_air_heat_kw=max(round(room_other, 6), 0.0) if has_close else _other(room_other, own.air_left_kw),
             air_loops=budgets.room_air_specs(room.id),
+            other_airflow_cfm=_other(budgets.room_airflow_cfm.get(room.id, 0.0), own_cfm or 0.0),
+            other_airflow_unknown=budgets.room_airflow_unknown.get(room.id, 0) - (own_cfm is None),
         ),
         row=row_spec,
         rack=_rack_spec(rack),
@@ -438,11 +513,11 @@ def _load_site_budgets(site_id: int) -> SiteBudgets:
     links = CoolingLoop.racks.through.objects.filter(coolingloop__site_id=site_id).values_list(
         "coolingloop_id", "rack_id"
     )
-    rack_loads = (
+    rows = list(
         Node.objects.filter(rack__row__room__site_id=site_id)
         .values("rack_id", "rack__row__room_id")
-        .annotate(power=Sum(POWER), liquid=Sum(LIQUID_HEAT))
-        .values_list("rack_id", "rack__row__room_id", "power", "liquid")
+        .annotate(power=Sum(POWER), liquid=Sum(LIQUID_HEAT), rated=RATED_CFM, unrated=UNRATED_AIR_KW)
+        .values_list("rack_id", "rack__row__room_id", "power", "liquid", "rated", "unrated")
         .order_by()
     )
     pdu_sources = Pdu.objects.filter(rack__row__room__site_id=site_id).values_list("rack_id", "source_id")
@@ -450,8 +525,9 @@ def _load_site_budgets(site_id: int) -> SiteBudgets:
         sources=_site_sources(site_id),
         loops=loops,
         links=list(links),
-        rack_loads=list(rack_loads),
+        rack_loads=[r[:4] for r in rows],
         pdu_sources=list(pdu_sources),
+        rack_air=[(r[0], r[4], r[5]) for r in rows],
     )
 
 
@@ -576,6 +652,20 @@ def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
     )
 
 
+def rack_air_inputs(nodes: Iterable[PlacedNode]) -> tuple[float, float]:
+    """(catalogue CFM of the nodes that have one, air kW of those that have none): ``build_site_budgets``'s
+    ``rack_air`` for nodes held in memory (the SQL sums RATED_CFM and UNRATED_AIR_KW do the same)."""
+    rated = 0.0
+    unrated = 0.0
+    for n in nodes:
+        m = n.model
+        if m.airflow_cfm is not None:
+            rated += m.airflow_cfm
+        else:
+            unrated += m.max_power_kw * (1.0 - m.liquid_fraction)
+    return rated, unrated
+
+
 def _most_specific_liquid(serving: list[CoolingLoop], room_id: int) -> list[CoolingLoop]:
     liquid = [lp for lp in serving if lp.kind in LIQUID]
     for tier in (
@@ -647,9 +737,11 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
         CoolingLoop.racks.through.objects.filter(coolingloop__site_id=site_id).values_list("coolingloop_id", "rack_id")
     )
     rack_loads = []
+    rack_air = []
     for rack in racks:
         nodes = nodes_by_rack.get(rack.id, ())
         if nodes:
+            rack_air.append((rack.id, *rack_air_inputs(nodes)))
             rack_loads.append(
                 (
                     rack.id,
@@ -665,6 +757,7 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
         links=links,
         rack_loads=rack_loads,
         pdu_sources=[(rid, p.source_id) for rid, specs in pdus_by_rack.items() for p in specs],
+        rack_air=rack_air,
     )
     # Specs that are the same for every rack sharing them are built once.
     row_specs = {row.id: _row_spec(row) for row in rows}

@@ -102,11 +102,14 @@ class RoomForm(ApiValidatedForm):
         labels = {
             "floor_rated_load_kg_m2": "Uniform floor rating (kg/m²)",
             "tile_rated_load_kg": "Tile concentrated rating (kg)",
+            "tile_rolling_load_kg": "Tile rolling rating per caster (kg)",
             "floor_load_method": "Floor load area",
         }
         help_texts = {
             "floor_load_method": "Footprint: rack weight over its own footprint (worst case). "
             "Half aisles: the footprint widened by half the aisle front and back.",
+            "tile_rolling_load_kg": "Raised floors: rolling load per caster the panels take (a rack being rolled "
+            "in puts up to half its weight on one caster); empty = not checked.",
         }
 
 
@@ -218,6 +221,7 @@ class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
             "supply_temp_c": "Supply temperature (°C)",
             "delta_t_c": "Design ΔT (K)",
             "max_flow_lpm": "Maximum flow (L/min)",
+            "unit_airflow_cfm": "Airflow of one unit (CFM)",
             "racks": "Racks served",
         }
         help_texts = {
@@ -226,6 +230,8 @@ class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
             "supply_temp_c": "Air loops: supply air; liquid loops: facility water (checked against node limits).",
             "delta_t_c": "Return minus supply: about 10 K for liquid loops, 12 K for room air.",
             "max_flow_lpm": "Liquid loops: the rated flow (CDU or pipework); empty = unknown, no flow limit checked.",
+            "unit_airflow_cfm": "Air-side units (CRAH, in-row, rear door): the air one unit delivers; empty = unknown, "
+            "airflow not checked. Delivered airflow = unit airflow x (units - redundant units).",
             "units": "Usable kW = unit capacity x (units - redundant units).",
             "redundant_units": "Units held in reserve: N+1 → 1.",
             "racks": "Select the racks a rear door, in-row unit or CDU serves; none selected = the whole room "

@@ -10,6 +10,11 @@ RULES: dict[str, tuple[str, str]] = {
         "Floor (point)",
         "Raised floors: passes when total weight / 4 feet ≤ the tile's concentrated rating.",
     ),
+    "FLOOR_ROLLING": (
+        "Floor (rolling)",
+        "Raised floors: passes when half the rack's weight (one caster while it is rolled in) ≤ the panels' "
+        "rolling-load rating.",
+    ),
     "POWER_RACK": (
         "Rack power",
         "Passes when rack load ≤ usable kW of the smaller PDU side (each side carries it all).",
@@ -31,6 +36,10 @@ RULES: dict[str, tuple[str, str]] = {
     "COOLING_AIR_ROOM": (
         "Room air cooling",
         "Passes when the room's air heat left after rear doors / in-row units ≤ usable CRAH/CRAC capacity.",
+    ),
+    "COOLING_AIRFLOW": (
+        "Airflow",
+        "Passes when the air the nodes move (CFM) ≤ the air the serving units deliver, where both are known.",
     ),
     "COOLING_LIQUID": ("Liquid cooling", "Passes when liquid heat on each liquid loop ≤ its usable capacity."),
     "COOLING_LIQUID_REDUNDANCY": (

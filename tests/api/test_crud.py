@@ -33,6 +33,7 @@ def test_whole_chain_site_to_node(api):
     )
     assert room.status_code == 201, room.data
     assert room.data["floor_load_method"] == "footprint"
+    assert room.data["tile_rolling_load_kg"] is None  # not checked until entered
     row = api.post("/api/v1/rows/", {"room": room.data["id"], "name": "R1", "containment": "hot_aisle"}, format="json")
     assert row.status_code == 201, row.data
     assert row.data["aisle_width_mm"] == 1200
@@ -98,7 +99,11 @@ def test_whole_chain_site_to_node(api):
 
 CRUD_CASES = [
     ("sites", lambda: {"name": "S", "slug": "s"}, {"country": "DE"}),
-    ("rooms", lambda: {"site": f.SiteFactory().id, "name": "Hall", "floor_rated_load_kg_m2": 1000}, {"name": "Hall 2"}),
+    (
+        "rooms",
+        lambda: {"site": f.SiteFactory().id, "name": "Hall", "floor_rated_load_kg_m2": 1000},
+        {"name": "Hall 2", "tile_rolling_load_kg": 450},
+    ),
     ("rows", lambda: {"room": f.RoomFactory().id, "name": "Row"}, {"containment": "cold_aisle"}),
     (
         "racks",
@@ -128,7 +133,7 @@ CRUD_CASES = [
             "delta_t_c": 10,
             "fluid": "pg25",
         },
-        {"max_flow_lpm": 2000},
+        {"max_flow_lpm": 2000, "unit_airflow_cfm": 12000},
     ),
     (
         "node-models",
@@ -240,6 +245,11 @@ BAD_INPUT = [
         "floor_rated_load_kg_m2",
     ),
     (
+        "rooms",
+        lambda r: {"site": r.row.room.site_id, "name": "H", "floor_rated_load_kg_m2": 1224, "tile_rolling_load_kg": 0},
+        "tile_rolling_load_kg",
+    ),
+    (
         "racks",
         lambda r: {"row": r.row_id, "name": r.name, "position": 99, "max_load_kg": 1, "empty_weight_kg": 1},
         "name",  # a duplicate name: the name field's error
@@ -248,6 +258,18 @@ BAD_INPUT = [
         "pdus",
         lambda r: {"rack": r.id, "name": "PDU-A", "side": "B", "phases": 1, "voltage_v": 230, "current_a": 16},
         "name",
+    ),
+    (
+        "cooling-loops",
+        lambda r: {
+            "site": r.row.room.site_id,
+            "name": "L",
+            "kind": "crah",
+            "unit_capacity_kw": 10,
+            "units": 2,
+            "unit_airflow_cfm": -5,
+        },
+        "unit_airflow_cfm",
     ),
     (
         "cooling-loops",

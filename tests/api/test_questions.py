@@ -15,6 +15,7 @@ ALL_CODES = [
     "RACK_LOAD",
     "FLOOR_UNIFORM",
     "FLOOR_POINT",
+    "FLOOR_ROLLING",
     "POWER_RACK",
     "POWER_REDUNDANCY",
     "POWER_UPSTREAM",
@@ -22,6 +23,7 @@ ALL_CODES = [
     "PSU_FEED_LOSS",
     "COOLING_AIR_RACK",
     "COOLING_AIR_ROOM",
+    "COOLING_AIRFLOW",
     "COOLING_LIQUID",
     "COOLING_LIQUID_REDUNDANCY",
     "COOLING_FLOW",
@@ -292,3 +294,15 @@ def test_site_headroom_reports_stranded_capacity(proc_api, demo):
     # Legacy racks: 8.646 kW of power per rack (208 V 3-phase 30 A at 0.8) against a 10 kW air limit,
     # so cooling is left over where power runs out: stranded cooling, no stranded power.
     assert legacy["stranded_kw"]["cooling"] > 0
+
+
+def test_check_floor_rolling_from_the_room_rating(proc_api):
+    # A raised room whose panels take 400 kg per caster (hand-set): a GB200 NVL72 (1,360 kg incl. its frame,
+    # catalogue / reference §1.1 T [S9]) puts 1,360 x 0.5 = 680 kg on one caster while rolled in ([S38]).
+    room = f.RoomFactory(floor_type="raised", tile_rated_load_kg=2000.0, tile_rolling_load_kg=400.0)
+    rack = f.RackFactory(row=f.RowFactory(room=room))
+    response = proc_api.post("/api/v1/placements/check/", {"rack": rack.id, "model": "gb200-nvl72"}, format="json")
+    assert response.status_code == 200, response.data
+    rolling = {c["code"]: c for c in response.data["checks"]}["FLOOR_ROLLING"]
+    assert (rolling["status"], rolling["value"], rolling["limit"]) == ("fail", 680.0, 400.0)
+    assert "[S38]" in rolling["message"]

@@ -19,6 +19,7 @@ DESIGN_ORDER = (
     "RACK_LOAD",
     "FLOOR_UNIFORM",
     "FLOOR_POINT",
+    "FLOOR_ROLLING",
     "POWER_RACK",
     "POWER_REDUNDANCY",
     "POWER_UPSTREAM",
@@ -26,12 +27,13 @@ DESIGN_ORDER = (
     "PSU_FEED_LOSS",
     "COOLING_AIR_RACK",
     "COOLING_AIR_ROOM",
+    "COOLING_AIRFLOW",
     "COOLING_LIQUID",
     "COOLING_LIQUID_REDUNDANCY",
     "COOLING_FLOW",
     "COOLING_TEMPERATURE",
 )
-UNITS = {"", "U", "kg", "kg/m2", "kW", "L/min", "C"}
+UNITS = {"", "U", "kg", "kg/m2", "kW", "L/min", "C", "CFM"}
 
 
 def test_no_django_import_in_the_engine():
@@ -121,7 +123,12 @@ def test_get_by_code():
 def test_value_limit_unit_filled_where_numbers_exist():
     c = ctx(
         site=site(utility_capacity_kw=5000.0),
-        room=room(floor_type="raised", tile_rated_load_kg=680.0, air_loops=(loop("crah", 500.0),)),
+        room=room(
+            floor_type="raised",
+            tile_rated_load_kg=680.0,
+            tile_rolling_load_kg=680.0,
+            air_loops=(loop("crah", 500.0, unit_airflow_cfm=5000.0),),
+        ),
         loops=(loop("direct_liquid", 500.0, max_flow_lpm=2000.0, supply_temp_c=30.0),),
         sources=(source(1, 1000.0),),
     )

@@ -163,3 +163,50 @@ def test_floor_uses_existing_nodes():
     c = ctx(nodes=(placed(H100, 1, 1),), room=room(floor_type="raised", tile_rated_load_kg=10_000.0))
     r = rule(check_placement(c, Placement(H100)), "FLOOR_POINT")
     assert r.value == pytest.approx((150 + 2 * 130.45) / 4)
+
+
+# --- FLOOR_ROLLING ---------------------------------------------------------------------------------------
+# One caster carries up to half the rack while it is rolled in (§5.2, IBM tile guidance P [S38]). The reference
+# gives no rolling rating for a named panel, so the ratings below are hand-set for the test (not catalogue facts).
+
+ROLLING_KG = 400.0  # hand-set panel rolling rating per caster
+
+
+def test_floor_rolling_gb200_nvl72_fails_with_half_its_weight():
+    # GB200 NVL72 ~1,360 kg incl. its frame (§1.1 T [S9]): 1,360 x 0.5 = 680 kg on one caster > 400 kg.
+    c = ctx(room=room(floor_type="raised", tile_rolling_load_kg=ROLLING_KG), rack=rack(empty_weight_kg=300.0))
+    r = rule(check_placement(c, Placement(GB200)), "FLOOR_ROLLING")
+    assert r.status == "fail"
+    assert (r.value, r.limit, r.unit) == (pytest.approx(680.0), ROLLING_KG, "kg")
+    assert "1360.00 kg" in r.message and "x 0.5" in r.message and "680.00 kg" in r.message
+    assert "[S38]" in r.message and "> 400.00 kg" in r.message
+
+
+def test_floor_rolling_4x_dgx_h100_under_the_rating_ok():
+    # (150 kg frame + 4 x 130.45 kg [S1]) = 671.8 kg; x 0.5 = 335.9 kg <= 400 kg.
+    c = ctx(room=room(floor_type="raised", tile_rolling_load_kg=ROLLING_KG))
+    r = rule(check_placement(c, Placement(H100, quantity=4)), "FLOOR_ROLLING")
+    assert r.status == "ok"
+    assert (r.value, r.limit) == (pytest.approx(335.9), ROLLING_KG)
+    assert "671.80 kg" in r.message and "335.90 kg <= 400.00 kg" in r.message
+
+
+@pytest.mark.parametrize(
+    ("delta", "status"),
+    [(0.0, "ok"), (0.01, "ok"), (-0.01, "fail")],
+    ids=["at-limit", "under-limit", "over-limit"],
+)
+def test_floor_rolling_at_under_over(delta, status):
+    c = ctx(room=room(floor_type="raised", tile_rolling_load_kg=335.9 + delta))
+    assert rule(check_placement(c, Placement(H100, quantity=4)), "FLOOR_ROLLING").status == status
+
+
+def test_floor_rolling_without_rating_not_checked():
+    r = rule(check_placement(ctx(room=room(floor_type="raised")), Placement(GB200)), "FLOOR_ROLLING")
+    assert r.status == "ok" and r.message.startswith("not checked: no rolling rating")
+    assert (r.value, r.limit) == (pytest.approx(680.0), None)
+
+
+def test_floor_rolling_slab_not_applicable():
+    r = rule(check_placement(ctx(room=room(tile_rolling_load_kg=1.0)), Placement(GB200)), "FLOOR_ROLLING")
+    assert (r.status, r.message, r.value, r.limit) == ("ok", "not applicable: slab", None, None)

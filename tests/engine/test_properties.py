@@ -1,4 +1,4 @@
-"""Property tests (Hypothesis): the engine never raises, always answers the fourteen rules in order, and more
+"""Property tests (Hypothesis): the engine never raises, always answers every rule in order, and more
 load never turns a failing rule into a passing one. Models are the reference catalogue (§1.1)."""
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _assert_shape(result):
 
 @FIELDS
 @given(contexts(), st.sampled_from(MODELS), st.integers(-1, 8), st.one_of(st.none(), st.integers(-2, 60)))
-def test_never_raises_and_always_fourteen_rules(ctx, model, quantity, u_position):
+def test_never_raises_and_always_every_rule(ctx, model, quantity, u_position):
     for placement in (None, Placement(model, quantity, u_position), Placement(model, quantity, None, (1, 2))):
         result = check_placement(ctx, placement)
         _assert_shape(result)

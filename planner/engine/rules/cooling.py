@@ -1,4 +1,5 @@
-"""COOLING_AIR_RACK, COOLING_AIR_ROOM, COOLING_LIQUID, COOLING_FLOW, COOLING_TEMPERATURE (reference §2-§4).
+"""COOLING_AIR_RACK, COOLING_AIR_ROOM, COOLING_AIRFLOW, COOLING_LIQUID, COOLING_FLOW, COOLING_TEMPERATURE
+(reference §2-§4).
 
 Heat: all electrical power becomes heat. A node's liquid_fraction goes to liquid, the rest to air; when any
 loop serving the rack is an immersion tank, all the rack's heat goes to liquid. Where the heat goes (liquid
@@ -11,11 +12,21 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from planner.engine.flow import close_coupled_credit_kw, proportional_split, room_air_left_kw
+from planner.engine.flow import (
+    air_delta_t_c,
+    close_coupled_airflow_cfm,
+    close_coupled_credit_kw,
+    loop_airflow_cfm,
+    proportional_split,
+    rack_airflow_cfm,
+    room_air_left_kw,
+    room_airflow_demand_cfm,
+)
 from planner.engine.results import FAIL, OK, WARN, RuleResult, rule_result
 from planner.engine.rules.state import EPS, REL, within
 from planner.engine.units import (
     AIR_SIDE_KINDS,
+    CFM_PER_W_PER_K,
     CLOSE_COUPLED_KINDS,
     FLUIDS,
     LIQUID_KINDS,
@@ -137,6 +148,137 @@ def rule_air_room(st: RackState) -> RuleResult:
         cap,
         "kW",
     )
+
+
+_NO_AIRFLOW_NODES = rule_result("COOLING_AIRFLOW", OK, "no nodes", None, None, "CFM")
+_AIRFLOW_IMMERSION = rule_result(
+    "COOLING_AIRFLOW", OK, "not applicable: immersion (all heat to liquid, no node air)", 0.0, None, "CFM"
+)
+
+
+def _airflow_text(lp: CoolingLoopSpec) -> str:
+    cfm = loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
+    if lp.redundant_units:
+        return f"{fmt(lp.unit_airflow_cfm)} CFM x ({lp.units} - {lp.redundant_units}) = {cfm:.1f} CFM"
+    return f"{fmt(lp.unit_airflow_cfm)} CFM x {lp.units} = {cfm:.1f} CFM"
+
+
+def rack_node_airflow(st: RackState) -> tuple[float | None, str]:
+    """(CFM the rack's nodes move, or None when unknown; its arithmetic). Catalogue airflow_cfm where given,
+    else 1.755 x air W / dT (§4.2) on the air share of the node's heat at the serving air units' delta T."""
+    dt = air_delta_t_c(air_side_loops(st.ctx))
+    rated = 0.0
+    unrated = 0.0
+    terms = []
+    missing = []
+    for m, count in st.models.values():
+        if m.airflow_cfm is not None:
+            rated += count * m.airflow_cfm
+            terms.append(f"{count} x {m.slug} {fmt(m.airflow_cfm)} CFM (catalogue)")
+            continue
+        air_kw = count * m.max_power_kw * (1.0 - m.liquid_fraction)
+        if air_kw <= 0:
+            continue
+        unrated += air_kw
+        if dt is None:
+            missing.append(m.slug)
+        else:
+            watts = air_kw * 1000.0
+            cfm = CFM_PER_W_PER_K * watts / dt
+            formula = f"{CFM_PER_W_PER_K} x {watts:.0f} W air / {fmt(dt)} K"
+            terms.append(f"{count} x {m.slug} {formula} = {cfm:.1f} CFM (§4.2)")
+    cfm = rack_airflow_cfm(rated, unrated, dt)
+    if cfm is None:
+        return None, (
+            f"node airflow unknown: {', '.join(missing)} has no catalogue CFM and no air-side loop (fluid air) "
+            "gives a delta T"
+        )
+    if len(terms) > 1:
+        return cfm, f"nodes move {' + '.join(terms)} = {cfm:.1f} CFM"
+    return cfm, f"nodes move {terms[0] if terms else '0 CFM'}"
+
+
+def rack_room_airflow_cfm(st: RackState) -> float | None:
+    """Node air of this rack the room's CRAH pool must deliver (what its close-coupled units do not); None:
+    its node air is unknown. The selector sums the same figure over the room's other racks."""
+    if st.immersion or not st.models:
+        return 0.0
+    cfm, _text = rack_node_airflow(st)
+    if cfm is None:
+        return None
+    delivered = close_coupled_airflow_cfm(st.air_kw, close_coupled_loops(st.ctx))
+    return room_airflow_demand_cfm(cfm, (c for _lp, _o, _t, c in delivered))
+
+
+def rule_airflow(st: RackState) -> RuleResult:
+    """Air the rack's nodes move (CFM) <= air the serving units deliver, where both are known.
+
+    Rack: the close-coupled units serving it deliver their airflow (units - redundant) to their racks in
+    proportion to the air heat each offers them. Room: the node air of every rack of the room that its
+    close-coupled units do not deliver <= the CRAH/CRAC pool's airflow. Value/limit: the worse checked side.
+    """
+    if not st.models:
+        return _NO_AIRFLOW_NODES
+    if st.immersion:
+        return _AIRFLOW_IMMERSION
+    ctx = st.ctx
+    cfm, node_text = rack_node_airflow(st)
+    if cfm is None:
+        return rule_result("COOLING_AIRFLOW", OK, f"not checked: {node_text}", None, None, "CFM")
+    parts = []
+    unchecked = []
+    checked = []  # (value, limit, ok)
+    close = close_coupled_loops(ctx)
+    delivered = close_coupled_airflow_cfm(st.air_kw, close)
+    if delivered:
+        unknown = [lp.name for lp, _o, _t, c in delivered if c is None]
+        if unknown:
+            unchecked.append(f"rack: airflow of {', '.join(unknown)} unknown")
+        else:
+            cap = sum(c for _lp, _o, _t, c in delivered)
+            terms = []
+            for lp, offer, total, c in delivered:
+                text = f"{lp.name} {_KIND_LABEL[lp.kind]} {_airflow_text(lp)}"
+                if lp.other_heat_kw > EPS:
+                    text += f" x {offer:.2f} / {total:.2f} kW air heat offered = {c:.1f} CFM"
+                terms.append(text)
+            ok = within(cfm, cap)
+            checked.append((cfm, cap, ok))
+            parts.append(f"rack: {cfm:.1f} CFM {'<=' if ok else '>'} {cap:.1f} CFM delivered ({'; '.join(terms)})")
+    room = ctx.room
+    pool = room.air_loops
+    mine = room_airflow_demand_cfm(cfm, (c for _lp, _o, _t, c in delivered))
+    unknown = [lp.name for lp in pool if lp.unit_airflow_cfm is None]
+    if not pool:
+        unchecked.append("room: no CRAH/CRAC units recorded")
+    elif unknown:
+        unchecked.append(f"room: airflow of {', '.join(unknown[:4])}{' and more' if len(unknown) > 4 else ''} unknown")
+    elif room.other_airflow_unknown:
+        unchecked.append(f"room: node airflow of {room.other_airflow_unknown} other rack(s) unknown")
+    else:
+        cap = 0.0
+        terms = []
+        for lp in pool:
+            cap += loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
+            if len(terms) < 4:
+                terms.append(f"{lp.name} {_airflow_text(lp)}")
+        if len(pool) > 4:
+            terms.append(f"{len(pool) - 4} more")
+        total = room.other_airflow_cfm + mine
+        after = " after close-coupled units" if delivered else ""
+        ok = within(total, cap)
+        checked.append((total, cap, ok))
+        parts.append(
+            f"room: {room.other_airflow_cfm:.1f} CFM other racks + {mine:.1f} CFM this rack{after} = {total:.1f} CFM "
+            f"{'<=' if ok else '>'} {cap:.1f} CFM delivered ({'; '.join(terms)})"
+        )
+    if not checked:
+        msg = f"not checked: {'; '.join(unchecked)}; {node_text}"
+        return rule_result("COOLING_AIRFLOW", OK, msg, cfm, None, "CFM")
+    worst = max(checked, key=lambda c: c[0] / c[1] if c[1] > 0 else (math.inf if c[0] > 0 else 0.0))
+    status = OK if all(c[2] for c in checked) else FAIL
+    msg = "; ".join([node_text, *parts, *(f"{u} (not checked)" for u in unchecked)])
+    return rule_result("COOLING_AIRFLOW", status, msg, worst[0], worst[1], "CFM")
 
 
 _NO_LIQUID = rule_result("COOLING_LIQUID", OK, "no liquid load", 0.0, 0.0, "kW")

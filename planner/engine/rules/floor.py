@@ -1,4 +1,4 @@
-"""RACK_LOAD, FLOOR_UNIFORM, FLOOR_POINT (reference §5)."""
+"""RACK_LOAD, FLOOR_UNIFORM, FLOOR_POINT, FLOOR_ROLLING (reference §5)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from planner.engine.results import FAIL, OK, WARN, rule_result
 from planner.engine.rules.state import within
-from planner.engine.units import FEET_PER_RACK, fmt
+from planner.engine.units import CASTER_SHARE_ROLLING, FEET_PER_RACK, fmt
 
 if TYPE_CHECKING:
     from planner.engine.inputs import RackContext
@@ -94,3 +94,32 @@ def rule_floor_point(st: RackState) -> RuleResult:
     ok = within(per_foot, tile)
     msg = f"{text} {'<=' if ok else '>'} {tile:.2f} kg tile rating"
     return rule_result("FLOOR_POINT", OK if ok else FAIL, msg, per_foot, tile, "kg")
+
+
+_SLAB_ROLLING = rule_result("FLOOR_ROLLING", OK, "not applicable: slab", None, None, "kg")
+
+
+def rule_floor_rolling(st: RackState) -> RuleResult:
+    """Raised floor only: the load on one caster while the rack is rolled in <= the panels' rolling rating.
+
+    One caster carries up to half the rack while it is moved (§5.2, IBM tile guidance P [S38]: "during
+    relocation up to 1/2 of a rack per caster"): value = rack total weight (frame + equipment, as FLOOR_POINT)
+    x 0.5. No rolling rating recorded: not checked (ok).
+    """
+    room = st.ctx.room
+    if room.floor_type != "raised":
+        if room.floor_type == "slab":
+            return _SLAB_ROLLING
+        return rule_result("FLOOR_ROLLING", OK, f"not applicable: {room.floor_type} floor", None, None, "kg")
+    per_caster = st.weight_kg * CASTER_SHARE_ROLLING
+    text = (
+        f"{weight_text(st)} x {fmt(CASTER_SHARE_ROLLING)} on one caster while rolled in "
+        f"(up to 1/2 of a rack per caster, [S38]) = {per_caster:.2f} kg"
+    )
+    rating = room.tile_rolling_load_kg
+    if rating is None:
+        msg = f"not checked: no rolling rating recorded; {text}"
+        return rule_result("FLOOR_ROLLING", OK, msg, per_caster, None, "kg")
+    ok = within(per_caster, rating)
+    msg = f"{text} {'<=' if ok else '>'} {rating:.2f} kg panel rolling rating"
+    return rule_result("FLOOR_ROLLING", OK if ok else FAIL, msg, per_caster, rating, "kg")

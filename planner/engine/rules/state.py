@@ -45,7 +45,7 @@ class RackState:
         self.added = 0
         self.model: NodeModelSpec | None = None
         self.rack_scale: NodeModelSpec | None = None
-        self.wtext: str | None = None  # the weight arithmetic, shared by FLOOR_UNIFORM and FLOOR_POINT
+        self.wtext: str | None = None  # the weight arithmetic, shared by the FLOOR_* rules
 
 
 def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
