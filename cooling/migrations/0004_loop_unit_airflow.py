@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cooling', '0003_loop_name_ci'),
-        ('racks', '0008_room_tile_rolling_load'),
+        ('racks', '0009_room_tile_rolling_load'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('racks', '0007_netbox'),
+        ('racks', '0008_nodemodel_gpus'),
     ]
 
     operations = [
