@@ -2,11 +2,13 @@
 dashboard and the floor-plan figures agree on every number they share, and at every level headroom and
 stranded capacity never exceed capacity."""
 
+import datetime
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import engine, selectors
+from planner import engine, reports, selectors
 from planner import headroom as headroom_mod
 from planner.web.headlines import site_headlines
 from planner.web.metrics import figures_from_context
@@ -24,6 +26,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 TOL = 1e-6
+REPORT_DAY = datetime.date(2026, 12, 1)
 SLUGS = ("dgx-h100", "dgx-b200", "cpu-2u", "gb200-nvl72")
 
 rack_plan = st.tuples(
@@ -114,3 +117,18 @@ def test_every_figure_agrees_and_headroom_never_exceeds_capacity(racks, loops, t
     if "room_capacity_kw" in head["cooling_air"]:
         assert headline.air_capacity_kw == pytest.approx(head["cooling_air"]["room_capacity_kw"], abs=1e-3)
     assert headline.liquid_heat_kw == pytest.approx(sum(i["cooling_liquid"]["load_kw"] for i in rack_heads.values()))
+    # The nightly report of the same snapshot shows the same totals and the same racks near a limit.
+    fields, data, summary = reports.build_report(
+        snapshot,
+        day=REPORT_DAY,
+        planned_ids=set(),
+        liquid=reports.liquid_loops(site.id),
+        history=reports.History(),
+        n1=None,
+    )
+    assert fields["it_load_kw"] == pytest.approx(head["power"]["load_kw"], abs=1e-3)
+    assert fields["air_heat_kw"] == pytest.approx(head["cooling_air"]["load_kw"], abs=1e-3)
+    assert fields["liquid_heat_kw"] == pytest.approx(head["cooling_liquid"]["load_kw"], abs=1e-3)
+    assert data["headroom"] == head
+    # Racks near a limit are not compared here: the site list counts them from rack-level figures, the
+    # report from rack headroom bounded by the room (an empty rack in a room with no CRAH differs; issue 13).
