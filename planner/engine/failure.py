@@ -22,8 +22,13 @@ the contexts once; ``what_if`` and ``n1_sweep`` then re-run only the racks an el
   changed, and every rack of a room whose CRAH pool load or capacity changed (the sweep re-runs only
   COOLING_AIR_ROOM for the racks the room's total alone touches; its verdict is the room's).
 
-A liquid loop's racks whose loops are all lost are not moved to a less specific (room- or site-wide) loop:
-the contexts list the loops a rack is piped to, so the rack fails COOLING_LIQUID (conservative).
+Conservative simplifications (each can only report more trouble than there is, never less):
+
+- A rack whose liquid loops are all lost is not moved to a less specific (room- or site-wide) loop: the
+  contexts list the loops a rack is piped to, so the rack fails COOLING_LIQUID.
+- A rack that loses power keeps its heat on its loops and its room (its power load leaves the sources).
+- The sweep does not re-run COOLING_TEMPERATURE for racks that only lose a CRAH of their room's pool (a lost
+  loop removes comparisons, so that rule can only pass more); ``what_if`` re-runs every rule there too.
 
 Under a failure the site runs on its redundancy by definition: POWER_REDUNDANCY, COOLING_LIQUID_REDUNDANCY
 and PSU_FEED_LOSS never fail (a fail would be downgraded to warn).
