@@ -453,9 +453,9 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
     a.offered_room = offered_room
     close_pass = ChainMap({}, flow.close_pass)  # changes over the baseline: no copy per element
     for lid in touched_close:
-        spec = loop_spec.get(lid, ix.loops[lid]) if lid in loop_spec else ix.loops[lid]
-        u = _usable(spec) if spec is not None else 0.0
-        close_pass[lid] = pass_through(offered.get(lid, 0.0), u) if spec is not None else 1.0
+        spec = loop_spec[lid] if lid in loop_spec else ix.loops[lid]
+        # A lost unit passes everything on (no rack lists it any more: its racks' offers moved already).
+        close_pass[lid] = 1.0 if spec is None else pass_through(offered.get(lid, 0.0), _usable(spec))
     a.close_pass = close_pass
 
     # Air left for each room's CRAH pool: re-summed for the racks whose left share changes.
@@ -577,7 +577,7 @@ def _downgrade(r: RuleResult) -> RuleResult:
     return r
 
 
-def _loses_power(ix: FailureIndex, a: _Applied, rid: int) -> RuleResult:
+def _loses_power(ix: FailureIndex, rid: int) -> RuleResult:
     ctx = ix.contexts[rid]
     load = ix.load_kw[rid]
     names = ", ".join(p.name for p in ctx.pdus)
@@ -604,7 +604,7 @@ def _under_failure(ix: FailureIndex, a: _Applied, rid: int, ctx: RackContext, c:
     leaves the other side carrying the rack, redundancy rules warn at most."""
     if c.code == "POWER_RACK":
         if rid in a.dead_racks:
-            c = _loses_power(ix, a, rid)
+            c = _loses_power(ix, rid)
         elif c.status == FAIL and rid in a.lost_pdus and ix.baseline_power_ok[rid]:
             c = _degraded_side(ctx, c, ix.load_kw[rid])
     return _downgrade(c)
