@@ -221,6 +221,11 @@ SPECTACULAR_SETTINGS = {
     # (drf-spectacular's default, AllowAny, served them to anyone).
     "SERVE_PERMISSIONS": ["planner.api.permissions.RolePermission"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set shared by several fields (what-if: a rack's status and was; the failure kinds).
+    "ENUM_NAME_OVERRIDES": {
+        "CheckStatusEnum": ["ok", "warn", "fail"],
+        "FailureKindEnum": ["power_source", "pdu", "side", "cooling_loop", "cooling_unit"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "planner.api.brief.close_brief_components",

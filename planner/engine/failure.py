@@ -22,8 +22,13 @@ the contexts once; ``what_if`` and ``n1_sweep`` then re-run only the racks an el
   changed, and every rack of a room whose CRAH pool load or capacity changed (the sweep re-runs only
   COOLING_AIR_ROOM for the racks the room's total alone touches; its verdict is the room's).
 
-A liquid loop's racks whose loops are all lost are not moved to a less specific (room- or site-wide) loop:
-the contexts list the loops a rack is piped to, so the rack fails COOLING_LIQUID (conservative).
+Conservative simplifications (each can only report more trouble than there is, never less):
+
+- A rack whose liquid loops are all lost is not moved to a less specific (room- or site-wide) loop: the
+  contexts list the loops a rack is piped to, so the rack fails COOLING_LIQUID.
+- A rack that loses power keeps its heat on its loops and its room (its power load leaves the sources).
+- The sweep does not re-run COOLING_TEMPERATURE for racks that only lose a CRAH of their room's pool (a lost
+  loop removes comparisons, so that rule can only pass more); ``what_if`` re-runs every rule there too.
 
 Under a failure the site runs on its redundancy by definition: POWER_REDUNDANCY, COOLING_LIQUID_REDUNDANCY
 and PSU_FEED_LOSS never fail (a fail would be downgraded to warn).
@@ -33,11 +38,11 @@ A single point of failure (SPOF) is an element whose loss makes a rack that pass
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import ChainMap, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from planner.engine.check import check_rack
+from planner.engine.check import RULES, check_rack
 from planner.engine.flow import RackHeat, pass_through, site_heat_flow
 from planner.engine.inputs import CoolingLoopSpec, PduSpec, PowerSourceSpec, RackContext
 from planner.engine.results import FAIL, OK, RULE_CODES, WARN, RuleResult, rule_result
@@ -51,6 +56,9 @@ SIDES = ("A", "B")
 # Rules about redundancy: under a failure the site runs on it, so they warn at most (DESIGN "N-1").
 REDUNDANCY_CODES = frozenset({"POWER_REDUNDANCY", "COOLING_LIQUID_REDUNDANCY", "PSU_FEED_LOSS"})
 _RANK = {OK: 0, WARN: 1, FAIL: 2}
+# The rules whose inputs a power failure changes (PDUs left, sources' and the site's loads); check.RULES order.
+POWER_CODES = frozenset({"POWER_RACK", "POWER_REDUNDANCY", "POWER_UPSTREAM", "POWER_SITE", "PSU_FEED_LOSS"})
+POWER_RULES = tuple(rule for code, rule in RULES if code in POWER_CODES)
 
 __all__ = [
     "KINDS",
@@ -157,6 +165,7 @@ class FailureIndex:
         self.baseline: dict[int, str] = {}  # rack id -> status as it stands
         self.baseline_wo_room: dict[int, str] = {}  # status of every rule but COOLING_AIR_ROOM
         self.baseline_power_ok: dict[int, bool] = {}  # POWER_RACK passes as it stands
+        self.baseline_wo_power: dict[int, str] = {}  # status of every rule but POWER_CODES
         self.room_of: dict[int, int] = {}
         self.room_racks: dict[int, list[int]] = defaultdict(list)
         self.sources: dict[int, PowerSourceSpec] = {}
@@ -293,6 +302,7 @@ def build_index(
         ix.baseline[rid] = _worst(c.status for c in result.checks)
         ix.baseline_wo_room[rid] = _worst(c.status for c in result.checks if c.code != "COOLING_AIR_ROOM")
         ix.baseline_power_ok[rid] = result.checks[RULE_CODES.index("POWER_RACK")].status != FAIL
+        ix.baseline_wo_power[rid] = _worst(c.status for c in result.checks if c.code not in POWER_CODES)
     for s in sources:
         if s.source_id not in ix.sources:
             ix.sources[s.source_id] = s
@@ -416,9 +426,9 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
         new_heat[rid] = _heat_of(ctx, h.power_kw, h.liquid_kw, _new_loops(a, ctx.loops))
     new = site_heat_flow(new_heat.values()).shares if new_heat else {}
     a.shares = new
-    loop_liquid = dict(flow.loop_liquid_kw)
-    offered = dict(flow.close_offered_kw)
-    offered_room = dict(flow.close_offered_room_kw)
+    loop_liquid = ChainMap({}, flow.loop_liquid_kw)  # changes over the baseline: no copy per element
+    offered = ChainMap({}, flow.close_offered_kw)  # changes over the baseline: no copy per element
+    offered_room = ChainMap({}, flow.close_offered_room_kw)  # changes over the baseline: no copy per element
     touched_liquid: set[int] = set()
     touched_close: set[int] = {lid for lid in loop_spec if ix.loops[lid].kind in CLOSE_COUPLED_KINDS}
     for rid, s in new.items():
@@ -441,11 +451,11 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
     a.loop_liquid = loop_liquid
     a.offered = offered
     a.offered_room = offered_room
-    close_pass = dict(flow.close_pass)
+    close_pass = ChainMap({}, flow.close_pass)  # changes over the baseline: no copy per element
     for lid in touched_close:
-        spec = loop_spec.get(lid, ix.loops[lid]) if lid in loop_spec else ix.loops[lid]
-        u = _usable(spec) if spec is not None else 0.0
-        close_pass[lid] = pass_through(offered.get(lid, 0.0), u) if spec is not None else 1.0
+        spec = loop_spec[lid] if lid in loop_spec else ix.loops[lid]
+        # A lost unit passes everything on (no rack lists it any more: its racks' offers moved already).
+        close_pass[lid] = 1.0 if spec is None else pass_through(offered.get(lid, 0.0), _usable(spec))
     a.close_pass = close_pass
 
     # Air left for each room's CRAH pool: re-summed for the racks whose left share changes.
@@ -453,7 +463,7 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
     for lid in touched_close:
         if close_pass.get(lid) != flow.close_pass.get(lid):
             left_changed.update(ix.loop_racks.get(lid, ()))
-    room_left = dict(flow.room_air_left_kw)
+    room_left = ChainMap({}, flow.room_air_left_kw)  # changes over the baseline: no copy per element
     for rid in left_changed:
         s_new = new.get(rid) or flow.shares.get(rid)
         s_old = flow.shares.get(rid)
@@ -567,7 +577,7 @@ def _downgrade(r: RuleResult) -> RuleResult:
     return r
 
 
-def _loses_power(ix: FailureIndex, a: _Applied, rid: int) -> RuleResult:
+def _loses_power(ix: FailureIndex, rid: int) -> RuleResult:
     ctx = ix.contexts[rid]
     load = ix.load_kw[rid]
     names = ", ".join(p.name for p in ctx.pdus)
@@ -589,18 +599,23 @@ def _degraded_side(ctx: RackContext, c: RuleResult, load_kw: float) -> RuleResul
     return rule_result("POWER_RACK", WARN, msg, c.value, c.limit, c.unit)
 
 
+def _under_failure(ix: FailureIndex, a: _Applied, rid: int, ctx: RackContext, c: RuleResult) -> RuleResult:
+    """One rule's result read under the failure: a rack with no PDU left loses power, a side short of a PDU
+    leaves the other side carrying the rack, redundancy rules warn at most."""
+    if c.code == "POWER_RACK":
+        if rid in a.dead_racks:
+            c = _loses_power(ix, rid)
+        elif c.status == FAIL and rid in a.lost_pdus and ix.baseline_power_ok[rid]:
+            c = _degraded_side(ctx, c, ix.load_kw[rid])
+    return _downgrade(c)
+
+
 def _outcome(ix: FailureIndex, a: _Applied, rid: int) -> RackOutcome:
     ctx = _context(ix, a, rid)
     result = check_rack(ctx)
     checks = []
-    dead = rid in a.dead_racks
     for c in result.checks:
-        if c.code == "POWER_RACK":
-            if dead:
-                c = _loses_power(ix, a, rid)
-            elif c.status == FAIL and rid in a.lost_pdus and ix.baseline_power_ok[rid]:
-                c = _degraded_side(ctx, c, ix.load_kw[rid])
-        c = _downgrade(c)
+        c = _under_failure(ix, a, rid, ctx, c)
         if c.status != OK:
             checks.append(c)
     status = _worst(c.status for c in checks)
@@ -639,6 +654,25 @@ def what_if(index: FailureIndex, failures: Sequence[Failure]) -> WhatIfResult:
     return WhatIfResult(tuple(sorted((o for o in outcomes if o.status != OK), key=_order)), summary)
 
 
+def _power_status(ix: FailureIndex, a: _Applied, rid: int) -> str:
+    """A rack's status when only its power changed: every power rule re-run under the failure, worst of them and
+    of the other rules as the rack stands (their inputs did not change)."""
+    if rid in a.dead_racks and ix.load_kw[rid] > EPS:
+        return FAIL  # loses power with load in it, whatever else
+    ctx = _context(ix, a, rid)
+    worst = ix.baseline_wo_power[rid]
+    try:
+        st = build_state(ctx, None)
+        results = [rule(st) for rule in POWER_RULES]
+    except Exception:
+        return _outcome(ix, a, rid).status  # the guarded full check says what cannot be evaluated
+    for c in results:
+        status = _under_failure(ix, a, rid, ctx, c).status
+        if _RANK[status] > _RANK[worst]:
+            worst = status
+    return worst
+
+
 def _statuses(ix: FailureIndex, a: _Applied, memo: dict) -> dict[int, str]:
     """Status of every rack the failures touch: every rule for the direct ones; for the racks only their
     room's CRAH pool touches, COOLING_AIR_ROOM (the room's verdict) with their other rules as they stand.
@@ -646,16 +680,21 @@ def _statuses(ix: FailureIndex, a: _Applied, memo: dict) -> dict[int, str]:
     ``memo``: a failure that only takes PDUs away (no rack loses power, no loop changes) leaves a rack in the
     same state whichever element took them (a side, its PDU, the panel or UPS above): checked once per set.
     """
-    pure = not a.dead_racks and not a.loop_spec
     out = {}
-    for rid in a.direct:
-        if pure:
-            key = (rid, frozenset(a.lost_pdus.get(rid, ())))
-            status = memo.get(key)
-            if status is None:
-                status = memo[key] = _outcome(ix, a, rid).status
-            out[rid] = status
-        else:
+    if not a.loop_spec:
+        # Power only: the power rules re-run (their inputs are all that changed), the others as they stand.
+        pure = not a.dead_racks
+        for rid in a.direct:
+            if pure:
+                key = (rid, frozenset(a.lost_pdus.get(rid, ())))
+                status = memo.get(key)
+                if status is None:
+                    status = memo[key] = _power_status(ix, a, rid)
+                out[rid] = status
+            else:
+                out[rid] = _power_status(ix, a, rid)
+    else:
+        for rid in a.direct:
             out[rid] = _outcome(ix, a, rid).status
     for room_id in a.room_changed:
         rest = [rid for rid in ix.room_racks.get(room_id, ()) if rid not in out]

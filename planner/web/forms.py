@@ -267,8 +267,10 @@ class NodeModelForm(ApiValidatedForm):
             "max_inlet_temp_c": "Max air inlet (°C)",
             "max_supply_temp_c": "Max liquid supply (°C)",
             "rack_scale": "Rack-scale system",
+            "gpus": "GPUs per system",
         }
         help_texts = {
+            "gpus": "Empty = unknown (the N-1 sweep then counts 0 GPUs for it and says so).",
             "max_power_kw": "Vendor maximum input power; the planner budgets at this figure.",
             "typical_power_kw": "For reference; every rule uses max power.",
             "weight_kg": "Fully configured system weight; a rack-scale system includes its rack.",

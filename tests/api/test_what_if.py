@@ -112,6 +112,9 @@ def test_bad_requests_answer_400_with_the_field(proc_api):
         ({"site": 999999, "fail": [{"kind": "pdu", "id": 1}]}, "site", None),
         ({"site": site.id, "fail": [{"kind": "meteor", "id": 1}]}, "fail.0.kind", None),
         ({"site": site.id, "fail": []}, "fail.non_field_errors", None),
+        ({"site": site.id, "fail": [{"kind": "pdu", "id": own_pdu.id}] * 101}, "fail.non_field_errors", None),
+        ({"site": site.id, "fail": [{"kind": "pdu", "id": "one"}]}, "fail.0.id", None),
+        ({"site": site.id}, "fail", None),
         ({"site": site.id, "fail": [{"kind": "side", "id": racks[0].id}]}, "fail.0.side", None),
         ({"site": site.id, "fail": [{"kind": "pdu", "id": 5, "side": "A"}]}, "fail.0.side", None),
         ({"site": site.id, "fail": [{"kind": "pdu", "id": foreign_pdu.id}]}, "fail.0.id", f"PDU {foreign_pdu.id}"),
@@ -152,7 +155,9 @@ def test_query_counts_do_not_grow_with_the_site(proc_api, django_assert_num_quer
         counts["resilience", n] = len(q)
     assert counts["what-if", 2] == counts["what-if", 6]
     assert counts["resilience", 2] == counts["resilience", 6]
-    # The ten queries of selectors.site_snapshot; what-if also reads the site to validate it.
+    # Token and role (2), the ten queries of selectors.site_snapshot; what-if also reads the site to validate it.
+    assert counts["resilience", 6] == 2 + 10
+    assert counts["what-if", 6] == 2 + 1 + 10
     with django_assert_num_queries(counts["what-if", 6]):
         what_if(proc_api, {"site": site.id, "fail": [{"kind": "power_source", "id": ups.id}]})
     with django_assert_num_queries(counts["resilience", 6]):
@@ -186,3 +191,19 @@ def test_demo_site_single_points_of_failure(proc_api):
     assert cdu["summary"]["it_kw_affected"] == pytest.approx(132.0) and cdu["summary"]["gpus_affected"] == 72
     assert not any(e["kind"] in ("power_source", "pdu", "side") and e["spof"] for e in data["elements"])
     assert Rack.objects.filter(row__room__site=site).exists()
+
+
+def test_demo_sweep_agrees_with_what_if_for_every_element():
+    """On the demo's selector-built contexts, the sweep's shortcut (room-only racks: the room's verdict) gives
+    each element the summary a full what-if of it gives, and what-if of nothing touches no rack."""
+    from planner import selectors
+    from planner.engine.failure import n1_sweep
+    from planner.engine.failure import what_if as engine_what_if
+
+    call_command("seed_demo", "--no-users", stdout=io.StringIO())
+    index = selectors.site_failure_index(Site.objects.get(slug="demo-campus").id)
+    assert engine_what_if(index, []).racks == ()
+    entries = n1_sweep(index)
+    assert len(entries) > 100
+    for e in entries:
+        assert e.summary == engine_what_if(index, [e.element.failure]).summary, e.element

@@ -334,3 +334,17 @@ def test_one_pdu_of_a_side_lost_runs_on_the_other_side():
     power = next(c for c in two.racks[0].checks if c.code == "POWER_RACK")
     assert power.status == FAIL and power.limit == pytest.approx(36.23, abs=0.01)
     assert two.summary.racks_failing == 1
+
+
+def test_elements_touching_no_rack_are_swept_and_accepted():
+    """A spare UPS (4, under the utility) and a CRAH of another room (90) feed and serve no rack here: they are
+    elements of the site, and losing them touches nothing."""
+    spare = source(4, 500.0, parent_id=1)
+    other_room = loop("crah", 100.0, 2, 1, loop_id=90, name="CRAH-other")
+    ix = build_index(h100_site(shared_ups=False), GPUS, sources=[spare], loops=[other_room])
+    for failure in (Failure("power_source", 4), Failure("cooling_loop", 90), Failure("cooling_unit", 90)):
+        result = what_if(ix, [failure])
+        assert result.racks == () and result.summary.racks_failing == 0 and result.summary.racks_warning == 0
+    entries = n1_sweep(ix)
+    assert by_element(entries, "power_source", 4).summary.racks_warning == 0
+    assert not by_element(entries, "cooling_loop", 90).spof

@@ -118,6 +118,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     # commit=true reserves the placements as nodes: a write.
     "api/v1/feasibility/": Endpoint({"POST": QUESTION, "POST:commit": WRITE}),
     "api/v1/tco/": Endpoint({"POST": QUESTION}),
+    "api/v1/what-if/": Endpoint({"POST": QUESTION}),
+    "api/v1/sites/<int:pk>/resilience/": Endpoint({"GET": QUESTION}, "site"),
     f"api/v1/reservations/{DRF_PK}/install/": Endpoint({"POST": WRITE}, "reservation"),
     f"api/v1/reservations/{DRF_PK}/release/": Endpoint({"POST": WRITE}, "reservation"),
     # as_is=true places the nodes without the placement rules: superusers only.
@@ -444,6 +446,8 @@ def request_body(world: dict, case: Case):
         if key == "POST:commit":
             body["commit"] = True
         return body
+    if route == "api/v1/what-if/":
+        return {"site": o["site"].pk, "fail": [{"kind": "pdu", "id": o["pdu"].pk}]}
     if route.startswith("api/v1/reservations/"):
         return None
     if route == "api/v1/sites/import/":
