@@ -335,7 +335,7 @@ class SiteResilienceView(APIView):
     def get(self, request, pk: int):
         reject_unknown_params(request, ())
         try:
-            index = selectors.site_failure_index(pk)
+            # The same sweep the resilience page, the dashboard and the report show (cached per budget token).
+            return Response(resilience.site_resilience(pk))
         except Site.DoesNotExist:
             raise NotFound(f"Site {pk} does not exist.") from None
-        return Response(resilience.resilience_dict(pk, index))
