@@ -15,9 +15,6 @@ MODEL_APP_MODULES = sorted(
     for app in ("racks", "cooling")
     for path in (ROOT / app).glob("*.py")  # models, admin, forms, apps; not migrations or management commands
 )
-# The model forms still hand their cleaned values to the API serializers (issue 13 point 5, not yet done):
-# this entry fails the day forms.py stops importing the API, and must then be removed.
-STILL_IMPORTS_API = {"planner/web/forms.py"}
 
 
 def imported_modules(tree: ast.AST, *, module_level_only: bool) -> list[str]:
@@ -61,16 +58,7 @@ def _is_api(name: str) -> bool:
     return name == "planner.api" or name.startswith("planner.api.")
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="forms validate through API serializers"))
-        if _rel(p) in STILL_IMPORTS_API
-        else p
-        for p in PAGE_MODULES
-    ],
-    ids=_rel,
-)
+@pytest.mark.parametrize("path", PAGE_MODULES, ids=_rel)
 def test_pages_import_nothing_from_the_api(path: Path):
     assert len(PAGE_MODULES) >= 10  # the walk found the pages
     found = [n for n in imported_modules(ast.parse(path.read_text()), module_level_only=False) if _is_api(n)]
