@@ -93,20 +93,7 @@ def _is_http(name: str) -> bool:
     return name.split(".")[0] == "rest_framework" or name.startswith("django.http") or _is_api(name)
 
 
-# The services still raise DRF's ValidationError and NotFound (issue 13 point 5): remove once they raise domain errors.
-STILL_SPEAKS_HTTP = {"planner/services/__init__.py"}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="services raise DRF errors"))
-        if _rel(p) in STILL_SPEAKS_HTTP
-        else p
-        for p in DOMAIN_MODULES
-    ],
-    ids=_rel,
-)
+@pytest.mark.parametrize("path", DOMAIN_MODULES, ids=_rel)
 def test_domain_layers_import_nothing_of_http(path: Path):
     assert {"planner/services/__init__.py", "planner/planning.py"} <= {_rel(p) for p in DOMAIN_MODULES}
     found = [n for n in imported_modules(ast.parse(path.read_text()), module_level_only=False) if _is_http(n)]
