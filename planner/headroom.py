@@ -95,13 +95,14 @@ def _binding(group: dict) -> str | None:
     return best
 
 
-def _estimated_fits(items: list[dict], models, power_headroom_kw: float) -> dict[str, int]:
+def _estimated_fits(items: list[dict], immersed: list[bool], models, power_headroom_kw: float) -> dict[str, int]:
     """Per model: sum over racks of a per-rack bound (power, cooling, weight, space), capped by the group's
-    power headroom. An estimate for the overview; ``POST feasibility/`` gives the exact, checked plan."""
+    power headroom. An estimate for the overview; ``POST feasibility/`` gives the exact, checked plan.
+    ``immersed[k]``: rack ``items[k]`` sits in an immersion tank (all its heat to liquid)."""
     out = {}
     for m in models:
         total = 0
-        for i in items:
+        for i, immersion in zip(items, immersed, strict=True):
             bounds = (
                 [i["space"]["largest_free_block_u"] // max(m.u_height, 1)]
                 if not m.rack_scale
@@ -111,8 +112,8 @@ def _estimated_fits(items: list[dict], models, power_headroom_kw: float) -> dict
             )
             if m.max_power_kw > 0:
                 bounds.append(math.floor(max(i["power"]["headroom_kw"], 0.0) / m.max_power_kw + 1e-9))
-                air_kw = m.max_power_kw * (1 - m.liquid_fraction)
-                liq_kw = m.max_power_kw * m.liquid_fraction
+                p = m.max_power_kw
+                air_kw, liq_kw = flow.heat_split_kw(p, p * m.liquid_fraction, immersion=immersion)
                 if air_kw > 0:
                     bounds.append(math.floor(max(i["cooling_air"]["headroom_kw"], 0.0) / air_kw + 1e-9))
                 if liq_kw > 0:
@@ -246,8 +247,9 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) 
         rooms_out.append({"id": room.id, "name": room.name, "floor_type": room.floor_type, **g, "rows": rows_out})
 
     all_items = list(racks.values())
+    immersed = [rid in snapshot.contexts and flow.immersed(snapshot.contexts[rid].loops) for rid in racks]
     totals = group(list(racks), {r.id for r in snapshot.rooms})
     totals["power"]["utility_capacity_kw"] = site.utility_capacity_kw
-    totals["fits"] = _estimated_fits(all_items, snapshot.models, totals["power"]["headroom_kw"])
+    totals["fits"] = _estimated_fits(all_items, immersed, snapshot.models, totals["power"]["headroom_kw"])
     totals["fits_basis"] = "estimate from per-rack headroom; POST /api/v1/feasibility/ gives the checked plan"
     return {"site": site.id, "name": site.name, **totals, "rooms": rooms_out}
