@@ -14,7 +14,9 @@ site), computes every rack's headroom without per-model fits, and derives from i
 - ``forecast``: per dimension, the day it runs out (``planner.engine.forecast``) from the trend of the
   installed load over the last reports, with planned nodes counted as committed;
 - ``risks``: racks near a limit, racks fed from one side only, nodes exposed to PSU feed loss, liquid loops
-  without a redundant unit.
+  whose loss (of one unit, or of the loop beside others) leaves some rack's liquid heat uncovered: the racks
+  whose ``COOLING_LIQUID_REDUNDANCY`` warns in the engine's check, and the loops serving them (the key stays
+  ``liquid_no_redundancy``).
 
 The result is written with ``update_or_create`` on (site, day) in one transaction: a rerun on the same day
 replaces the report, never duplicates it. Everything is computed before the transaction opens, so the row
@@ -42,7 +44,13 @@ from planner import headroom as headroom_mod
 from planner import selectors
 from planner.engine import forecast as fc
 from planner.engine.capacity import is_near_limit
+from planner.engine.flow import heat_split_kw, immersed
+from planner.engine.results import WARN
+from planner.engine.rules.cooling import liquid_loops as rack_liquid_loops
+from planner.engine.rules.cooling import rule_liquid_redundancy
 from planner.engine.rules.power import feed_loss_mode
+from planner.engine.rules.state import build_state
+from planner.engine.units import loop_usable_kw
 from planner.models import CapacityReport
 from racks.models import Node, Site
 
@@ -305,10 +313,10 @@ def _risks(
         top.append(
             {
                 "kind": "liquid_no_redundancy",
-                "severity": "high" if lp["liquid_load_racks"] else "medium",
+                "severity": "high",
                 "loop": lp["id"],
-                "message": f"Liquid loop {lp['name']} ({lp['kind']}) has no redundant unit; "
-                f"{lp['racks_served']} rack(s) depend on it.",
+                "message": f"Liquid loop {lp['name']} ({lp['kind']}): losing one unit or loop leaves the liquid "
+                f"heat of {lp['racks_at_risk']} rack(s) uncovered (COOLING_LIQUID_REDUNDANCY).",
             }
         )
     loaded_single = [r for r in single_feed if r["power_kw"] > 0]
@@ -390,22 +398,23 @@ def build_report(
     psu_racks: list[dict] = []
     loop_racks: Counter = Counter()
     loop_liquid_racks: Counter = Counter()
+    loop_at_risk: Counter = Counter()  # loop id -> racks whose COOLING_LIQUID_REDUNDANCY warns
     exposed_cache: dict[str, bool] = {}
 
     for rack in snapshot.racks:
         ctx = snapshot.contexts[rack.id]
         head = racks_head[rack.id]
-        immersed = any(lp.kind == "immersion" for lp in ctx.loops)
+        in_tank = immersed(ctx.loops)
         exposed_here = 0
         for node in ctx.nodes:
             m = node.model
             node_count += 1
             if node.node_id in planned_ids:
                 planned_count += 1
-                liquid_kw = m.max_power_kw if immersed else m.max_power_kw * m.liquid_fraction
+                air_kw, liquid_kw = heat_split_kw(m.max_power_kw, m.max_power_kw * m.liquid_fraction, immersion=in_tank)
                 planned["power"] += m.max_power_kw
                 planned["cooling_liquid"] += liquid_kw
-                planned["cooling_air"] += m.max_power_kw - liquid_kw
+                planned["cooling_air"] += air_kw
                 planned["space"] += m.u_height
                 planned["rack_load"] += m.weight_kg
             exposed = exposed_cache.get(m.slug)
@@ -436,11 +445,15 @@ def build_report(
                     "power_kw": _r(head["power"]["load_kw"]),
                 }
             )
-        for lp in ctx.loops:
-            if lp.kind in LIQUID_KINDS and lp.loop_id is not None:
-                loop_racks[lp.loop_id] += 1
-                if head["cooling_liquid"]["load_kw"] > 0:
-                    loop_liquid_racks[lp.loop_id] += 1
+        serving = [lp for lp in rack_liquid_loops(ctx) if lp.loop_id is not None]
+        for lp in serving:
+            loop_racks[lp.loop_id] += 1
+            if head["cooling_liquid"]["load_kw"] > 0:
+                loop_liquid_racks[lp.loop_id] += 1
+        # The engine's own rule decides whether losing a liquid unit or loop uncovers this rack.
+        if serving and rule_liquid_redundancy(build_state(ctx, None)).status == WARN:
+            for lp in serving:
+                loop_at_risk[lp.loop_id] += 1
         hits = limit_ratios(head)
         if hits:
             near.append(_rack_entry(rack, head, names, hits))
@@ -454,12 +467,14 @@ def build_report(
             "room": lp["room_id"],
             "room_name": room_names.get(lp["room_id"], "whole site") if lp["room_id"] else "whole site",
             "units": lp["units"],
-            "usable_kw": _r(lp["unit_capacity_kw"] * (lp["units"] - lp["redundant_units"])),
+            "redundant_units": lp["redundant_units"],
+            "usable_kw": _r(loop_usable_kw(lp["unit_capacity_kw"], lp["units"], lp["redundant_units"])),
             "racks_served": loop_racks.get(lp["id"], 0),
             "liquid_load_racks": loop_liquid_racks.get(lp["id"], 0),
+            "racks_at_risk": loop_at_risk[lp["id"]],
         }
         for lp in liquid
-        if lp["redundant_units"] == 0
+        if loop_at_risk[lp["id"]]
     ]
 
     totals = _totals(snapshot, site_head, planned)
@@ -753,8 +768,9 @@ def report_csv_rows(report: CapacityReport) -> Iterator[list]:
         yield ["risk", "rack", r["rack"], r["name"], r["room_name"], r["row_name"], "power", "", "", "", "", "", "",
                "", f"{r['nodes']} node(s) exposed to PSU feed loss"]  # fmt: skip
     for lp in (risks.get("liquid_no_redundancy") or {}).get("loops") or []:
+        at_risk = lp.get("racks_at_risk", lp["racks_served"])  # reports stored before the rule's count
         yield ["risk", "loop", lp["id"], lp["name"], lp["room_name"], "", "cooling_liquid", lp["usable_kw"], "", "",
-               "", "kW", "", "", f"no redundant unit; {lp['racks_served']} rack(s) served"]  # fmt: skip
+               "", "kW", "", "", f"losing a unit or loop uncovers {at_risk} rack(s)"]  # fmt: skip
 
 
 def report_csv(report: CapacityReport) -> str:

@@ -56,7 +56,7 @@ def test_no_other_module_splits_heat_by_liquid_fraction():
                 text = ast.unparse(node)
                 if "liquid_fraction" in text and text.startswith("1 -"):
                     offenders.append((rel, text))
-            if isinstance(node, ast.IfExp) and "immersion" in ast.unparse(node.test):
+            if isinstance(node, ast.IfExp) and "immers" in ast.unparse(node.test):
                 text = ast.unparse(node)
                 if "liquid" in text or "power" in text:
                     offenders.append((rel, text))
