@@ -8,8 +8,8 @@ site), computes every rack's headroom without per-model fits, and derives from i
 - ``totals``: per dimension (power, cooling_air, cooling_liquid, space, rack_load) the capacity, the load
   (installed + planned, as the engine budgets it), the planned share, the headroom and the *limit*
   (load + headroom: the load at which the headroom is used up, what the forecast aims at);
-- ``near_limit``: racks within 10 % of any limit (headroom / capacity <= 0.10 in power, cooling, rack load or
-  floor, or no free U);
+- ``near_limit``: racks near any limit (``settings.PLANNER_NEAR_LIMIT_SHARE``, the one threshold: headroom /
+  capacity <= 1 - that share, 0.2 at the default 0.8, in power, cooling, rack load or floor, or no free U);
 - ``changes``: deltas since the previous report of the site (totals, near-limit racks in/out, node count);
 - ``forecast``: per dimension, the day it runs out (``planner.engine.forecast``) from the trend of the
   installed load over the last reports, with planned nodes counted as committed;
@@ -43,7 +43,7 @@ from cooling.models import CoolingLoop
 from planner import headroom as headroom_mod
 from planner import selectors
 from planner.engine import forecast as fc
-from planner.engine.capacity import is_near_limit
+from planner.engine.capacity import is_near_limit, near_limit_headroom_share
 from planner.engine.flow import heat_split_kw, immersed
 from planner.engine.results import WARN
 from planner.engine.rules.cooling import liquid_loops as rack_liquid_loops
@@ -57,8 +57,13 @@ from racks.models import Node, Site
 logger = logging.getLogger(__name__)
 
 REPORT_VERSION = 1
-# Headroom share at or below which a dimension is near its limit: the one setting (engine.capacity).
-NEAR_LIMIT_RATIO = round(1.0 - settings.PLANNER_NEAR_LIMIT_SHARE, 12)
+
+
+def near_limit_ratio() -> float:
+    """Headroom share at or below which a dimension is near its limit: the one setting, read now."""
+    return near_limit_headroom_share(settings.PLANNER_NEAR_LIMIT_SHARE)
+
+
 FORECAST_DIMENSIONS = ("power", "cooling_air", "cooling_liquid", "space", "rack_load")
 UNITS = {"power": "kW", "cooling_air": "kW", "cooling_liquid": "kW", "space": "U", "rack_load": "kg", "floor": "kg/m²"}
 LABELS = {
@@ -158,11 +163,13 @@ def psu_feed_loss_exposed(model) -> bool:
     return feed_loss_mode(model) in ("capped", "off")
 
 
-def limit_ratios(head: dict, threshold: float = NEAR_LIMIT_RATIO) -> dict[str, float]:
+def limit_ratios(head: dict, threshold: float | None = None) -> dict[str, float]:
     """Dimensions of one rack's headroom within ``threshold`` of their limit -> headroom / capacity.
 
     A load on a zero capacity counts as -1 (over the limit); ``space`` is 0 when no U is free.
     """
+    if threshold is None:
+        threshold = near_limit_ratio()
     hits: dict[str, float] = {}
     for dim, unit in NEAR_LIMIT_DIMENSIONS:
         figures = head.get(dim) or {}
@@ -508,7 +515,7 @@ def build_report(
         },
         "day": day.isoformat(),
         "generated_at": timezone.now().isoformat(),
-        "parameters": {"near_limit_ratio": NEAR_LIMIT_RATIO, "forecast_window": window},
+        "parameters": {"near_limit_ratio": near_limit_ratio(), "forecast_window": window},
         "rack_count": rack_count,
         "node_count": node_count,
         "planned_node_count": planned_count,
@@ -673,8 +680,15 @@ def _cell(value):
     return "" if value is None else value
 
 
+def report_near_limit_pct(report: CapacityReport) -> float:
+    """The near-limit headroom, in %, the report was built with (its parameters; else the setting now)."""
+    ratio = ((report.data or {}).get("parameters") or {}).get("near_limit_ratio")
+    return round((ratio if isinstance(ratio, (int, float)) else near_limit_ratio()) * 100, 6)
+
+
 def report_csv_rows(report: CapacityReport) -> Iterator[list]:
     """The report in long format: one row per scope (site, room, row, rack, loop) and dimension."""
+    within_pct = report_near_limit_pct(report)
     data = report.data or {}
     yield CSV_HEADER
     totals = data.get("totals") or {}
@@ -758,7 +772,7 @@ def report_csv_rows(report: CapacityReport) -> Iterator[list]:
                 "",
                 ratio,
                 "",
-                "over the limit" if ratio < 0 else "within 10 % of the limit",
+                "over the limit" if ratio < 0 else f"within {within_pct:g} % of the limit",
             ]
     risks = data.get("risks") or {}
     for r in (risks.get("single_feed") or {}).get("racks") or []:
