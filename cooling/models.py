@@ -98,7 +98,19 @@ class CoolingLoop(models.Model):
         return self.name
 
     def clean(self):
-        _raise(self.scope_errors())
+        _raise({**self.scope_errors(), **self.design_errors()})
+
+    def design_errors(self) -> dict[str, list[str]]:
+        """Units, redundancy, kind and fluid agree (no query)."""
+        errors: dict[str, list[str]] = {}
+        units, redundant = self.units or 1, self.redundant_units or 0
+        if redundant >= units:
+            errors["redundant_units"] = [f"Must be fewer than units ({units}): at least one unit has to carry load."]
+        if self.kind in self.LIQUID_KINDS and self.fluid == self.Fluid.AIR:
+            errors["fluid"] = ["A liquid loop needs a liquid fluid (water or pg25)."]
+        if self.kind == self.Kind.CRAH and self.fluid not in (None, self.Fluid.AIR, self.Fluid.WATER):
+            errors["fluid"] = ["Room air handlers move air (chilled water coils count as water)."]
+        return errors
 
     def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
         """The loop's room is of its site; its racks (``pending_rack_ids``, else the stored ones) are in its room,

@@ -97,9 +97,10 @@ def _binding(group: dict) -> str | None:
     return best
 
 
-def _estimated_fits(items: list[dict], models, power_headroom_kw: float) -> dict[str, int]:
+def _estimated_fits(items: list[dict], immersed: list[bool], models, power_headroom_kw: float) -> dict[str, int]:
     """Per model: sum over racks of a per-rack bound (power, cooling, weight, space), capped by the group's
-    power headroom. An estimate for the overview; ``POST feasibility/`` gives the exact, checked plan."""
+    power headroom. An estimate for the overview; ``POST feasibility/`` gives the exact, checked plan.
+    ``immersed[k]``: rack ``items[k]`` sits in an immersion tank (all its heat to liquid)."""
     # The per-rack figures once (a site has thousands of racks and the catalogue a dozen models).
     rows = [
         (
@@ -109,8 +110,9 @@ def _estimated_fits(items: list[dict], models, power_headroom_kw: float) -> dict
             max(i["cooling_air"]["headroom_kw"], 0.0),
             max(i["cooling_liquid"]["headroom_kw"], 0.0),
             max(i["rack_load"]["headroom_kg"], 0.0),
+            immersion,
         )
-        for i in items
+        for i, immersion in zip(items, immersed, strict=True)
     ]
     floor = math.floor
     out = {}
@@ -118,15 +120,15 @@ def _estimated_fits(items: list[dict], models, power_headroom_kw: float) -> dict
         total = 0
         u = max(m.u_height, 1)
         power = m.max_power_kw
-        air_kw = power * (1 - m.liquid_fraction)
-        liq_kw = power * m.liquid_fraction
+        splits = {imm: flow.heat_split_kw(power, power * m.liquid_fraction, immersion=imm) for imm in (False, True)}
         weight = m.weight_kg if m.weight_kg > 0 and not m.rack_scale else 0.0
-        for block_u, empty, power_head, air_head, liq_head, load_head in rows:
+        for block_u, empty, power_head, air_head, liq_head, load_head, immersion in rows:
             n = (1 if empty else 0) if m.rack_scale else block_u // u
             if n <= 0:
                 continue
             if power > 0:
                 n = min(n, floor(power_head / power + 1e-9))
+                air_kw, liq_kw = splits[immersion]
                 if air_kw > 0:
                     n = min(n, floor(air_head / air_kw + 1e-9))
                 if liq_kw > 0:
@@ -274,8 +276,9 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) 
         rooms_out.append({"id": room.id, "name": room.name, "floor_type": room.floor_type, **g, "rows": rows_out})
 
     all_items = list(racks.values())
+    immersed = [rid in snapshot.contexts and flow.immersed(snapshot.contexts[rid].loops) for rid in racks]
     totals = group(list(racks), {r.id for r in snapshot.rooms})
     totals["power"]["utility_capacity_kw"] = site.utility_capacity_kw
-    totals["fits"] = _estimated_fits(all_items, snapshot.models, totals["power"]["headroom_kw"])
+    totals["fits"] = _estimated_fits(all_items, immersed, snapshot.models, totals["power"]["headroom_kw"])
     totals["fits_basis"] = "estimate from per-rack headroom; POST /api/v1/feasibility/ gives the checked plan"
     return {"site": site.id, "name": site.name, **totals, "rooms": rooms_out}

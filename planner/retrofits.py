@@ -9,7 +9,7 @@ from django.conf import settings
 
 from planner import engine, selectors
 from planner.engine.costs import RetrofitConfig
-from planner.engine.flow import room_air_left_kw
+from planner.engine.flow import heat_split_kw, immersed, room_air_left_kw
 from planner.engine.inputs import NodeModelSpec, Placement, RackContext
 from planner.engine.retrofit import RetrofitInput, advise_retrofits
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS
@@ -57,8 +57,9 @@ def retrofit_options(
     config = config or retrofit_config()
     models = [n.model for n in ctx.nodes] + [m for m, count in extra for _ in range(count)]
     power_kw = sum(m.max_power_kw for m in models)
-    immersed = any(lp.kind == "immersion" for lp in ctx.loops)
-    liquid_kw = power_kw if immersed else sum(m.max_power_kw * m.liquid_fraction for m in models)
+    _, liquid_kw = heat_split_kw(
+        power_kw, sum(m.max_power_kw * m.liquid_fraction for m in models), immersion=immersed(ctx.loops)
+    )
     if failing_codes is None:
         failing = set()
         for model, count in extra:

@@ -7,6 +7,74 @@ MAX_QUANTITY = 10_000
 # Units one placement (check or commit) may place in one rack.
 MAX_PLACE_QUANTITY = 200
 
+# Physical quantities in this domain stay far below this; larger numbers are typos or attacks.
+MAX_ABS_VALUE = 1e12
+MAGNITUDE_MESSAGE = f"Must be between -{MAX_ABS_VALUE:g} and {MAX_ABS_VALUE:g}."
+
+# The writable fields of each resource, in the contract's order: the API serializers (with ``id`` and their
+# computed figures around them) and the pages' model forms use these lists, so a page edits what the API writes.
+WRITABLE_FIELDS = {
+    "site": (
+        "name",
+        "slug",
+        "country",
+        "utility_capacity_kw",
+        "power_derating",
+        "energy_price_per_kwh",
+        "carbon_kg_per_kwh",
+        "design_pue",
+    ),
+    "room": (
+        "site",
+        "name",
+        "floor_type",
+        "floor_rated_load_kg_m2",
+        "tile_rated_load_kg",
+        "tile_rolling_load_kg",
+        "floor_load_method",
+    ),
+    "row": ("room", "name", "aisle_width_mm", "containment", "air_kw_per_rack_limit"),
+    "rack": ("row", "name", "position", "u_height", "width_mm", "depth_mm", "max_load_kg", "empty_weight_kg"),
+    "power_source": ("site", "name", "kind", "capacity_kw", "parent"),
+    "pdu": ("rack", "name", "side", "phases", "voltage_v", "current_a", "power_factor", "source"),
+    "cooling_loop": (
+        "site",
+        "room",
+        "name",
+        "kind",
+        "unit_capacity_kw",
+        "units",
+        "redundant_units",
+        "supply_temp_c",
+        "delta_t_c",
+        "fluid",
+        "max_flow_lpm",
+        "unit_airflow_cfm",
+        "racks",
+    ),
+    "node_model": (
+        "slug",
+        "vendor",
+        "name",
+        "u_height",
+        "max_power_kw",
+        "typical_power_kw",
+        "weight_kg",
+        "cooling",
+        "liquid_fraction",
+        "airflow_cfm",
+        "psu_count",
+        "psu_rating_kw",
+        "psus_required",
+        "max_inlet_temp_c",
+        "max_supply_temp_c",
+        "rack_scale",
+        "gpus",
+        "source",
+        "notes",
+    ),
+}
+
 # Bidirectional embeddings, overrides and isolates (they make a name display as something else, "Trojan
 # Source") and the Unicode line and paragraph separators (a line break by another name).
 INVISIBLE_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029))
@@ -35,3 +103,11 @@ def validate_clean_text(value: str) -> None:
     problem = text_problem(value)
     if problem is not None:
         raise ValidationError(TEXT_MESSAGES[problem], code=problem)
+
+
+def validate_magnitude(value: float) -> None:
+    """A Django validator for :data:`MAX_ABS_VALUE` (forms)."""
+    from django.core.exceptions import ValidationError
+
+    if value is not None and abs(value) > MAX_ABS_VALUE:
+        raise ValidationError(MAGNITUDE_MESSAGE, code="too_large")

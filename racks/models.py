@@ -334,7 +334,18 @@ class Rack(models.Model):
         return self.name
 
     def clean(self):
-        _raise(self.scope_errors())
+        _raise({**self.height_errors(), **self.scope_errors()})
+
+    def height_errors(self) -> dict[str, list[str]]:
+        """A rack is never shorter than the nodes it holds (one query)."""
+        if self.pk is None or self.u_height is None:
+            return {}
+        top = Node.objects.filter(rack_id=self.pk).aggregate(
+            top=models.Max(F("u_position") + F("model__u_height") - 1)
+        )["top"]
+        if top is not None and self.u_height < top:
+            return {"u_height": [f"Nodes occupy up to U{top}; the rack cannot be shorter than {top} U."]}
+        return {}
 
     def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
         """A rack moved to a row of another site (or another room): refused while its PDUs are fed by sources
@@ -580,6 +591,21 @@ class NodeModel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        """The model's figures agree with each other (the admin, the forms, the API and the import all call this)."""
+        errors: dict[str, list[str]] = {}
+        if (self.psus_required or 0) > (self.psu_count or 0):
+            errors["psus_required"] = ["Cannot exceed psu_count."]
+        typical, top = self.typical_power_kw, self.max_power_kw
+        if typical is not None and top is not None and typical > top:
+            errors["typical_power_kw"] = ["Cannot exceed max_power_kw."]
+        fraction = self.liquid_fraction or 0
+        if self.cooling == self.Cooling.AIR and fraction > 0:
+            errors["liquid_fraction"] = ["An air-cooled model has liquid_fraction 0."]
+        if self.cooling == self.Cooling.LIQUID and fraction <= 0:
+            errors["liquid_fraction"] = ["A liquid-cooled model puts some heat into liquid (> 0)."]
+        _raise(errors)
 
 
 class Node(models.Model):

@@ -98,6 +98,8 @@ class BulkMixin:
                 out.append(write(item))
             except ValidationError as exc:
                 raise _indexed(index, exc) from None
+            except services.InvalidInput as exc:
+                raise _indexed(index, ValidationError(exc.errors)) from None
             except services.Conflict as exc:
                 raise _indexed_conflict(index, exc) from None
         return out

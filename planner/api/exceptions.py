@@ -140,12 +140,17 @@ def _request_is_atomic(context) -> bool:
 
 
 def _handle(exc, context):
-    from planner.services import Conflict
+    from planner.services import Conflict, InvalidInput, NotFound
 
     if isinstance(exc, Conflict):
         payload = dict(exc.payload)
         detail = str(payload.pop("detail", "") or DEFAULT_DETAIL[409])
         return error_response(exc.status_code, detail, **payload)
+    if isinstance(exc, InvalidInput):
+        errors = flatten_errors(exc.errors)
+        return error_response(status.HTTP_400_BAD_REQUEST, _summary(errors), errors=errors)
+    if isinstance(exc, NotFound):
+        return error_response(status.HTTP_404_NOT_FOUND, str(exc) or DEFAULT_DETAIL[404])
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         errors = flatten_errors(detail)

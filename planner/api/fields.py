@@ -6,10 +6,7 @@ import math
 
 from rest_framework import serializers
 
-from planner.validation import TEXT_MESSAGES, text_problem
-
-# Physical quantities in this domain stay far below this; larger numbers are typos or attacks.
-MAX_ABS_VALUE = 1e12
+from planner.validation import MAGNITUDE_MESSAGE, MAX_ABS_VALUE, TEXT_MESSAGES, text_problem
 
 
 class FiniteFloatField(serializers.FloatField):
@@ -17,7 +14,7 @@ class FiniteFloatField(serializers.FloatField):
 
     default_error_messages = {
         "not_finite": "A finite number is required (not NaN or infinity).",
-        "too_large": f"Must be between -{MAX_ABS_VALUE:g} and {MAX_ABS_VALUE:g}.",
+        "too_large": MAGNITUDE_MESSAGE,
     }
 
     def to_internal_value(self, data):

@@ -15,6 +15,7 @@ from cooling.models import CoolingLoop
 from planner import engine
 from planner.api.fields import CleanCharField, FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
 from planner.models import Reservation
+from planner.validation import WRITABLE_FIELDS
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
 
@@ -144,32 +145,13 @@ def model_clean(serializer, attrs: dict, *, prepare=None) -> None:
 class SiteSerializer(PlannerModelSerializer):
     class Meta:
         model = Site
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "country",
-            "utility_capacity_kw",
-            "power_derating",
-            "energy_price_per_kwh",
-            "carbon_kg_per_kwh",
-            "design_pue",
-        ]
+        fields = ["id", *WRITABLE_FIELDS["site"]]
 
 
 class RoomSerializer(PlannerModelSerializer):
     class Meta:
         model = Room
-        fields = [
-            "id",
-            "site",
-            "name",
-            "floor_type",
-            "floor_rated_load_kg_m2",
-            "tile_rated_load_kg",
-            "tile_rolling_load_kg",
-            "floor_load_method",
-        ]
+        fields = ["id", *WRITABLE_FIELDS["room"]]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -180,7 +162,7 @@ class RoomSerializer(PlannerModelSerializer):
 class RowSerializer(PlannerModelSerializer):
     class Meta:
         model = Row
-        fields = ["id", "room", "name", "aisle_width_mm", "containment", "air_kw_per_rack_limit"]
+        fields = ["id", *WRITABLE_FIELDS["row"]]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -191,36 +173,18 @@ class RowSerializer(PlannerModelSerializer):
 class RackSerializer(PlannerModelSerializer):
     class Meta:
         model = Rack
-        fields = [
-            "id",
-            "row",
-            "name",
-            "position",
-            "u_height",
-            "width_mm",
-            "depth_mm",
-            "max_load_kg",
-            "empty_weight_kg",
-        ]
+        fields = ["id", *WRITABLE_FIELDS["rack"]]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        model_clean(self, attrs)  # not moved while the old site or room refers to it
-        if self.instance is not None and "u_height" in attrs:
-            top = max(
-                (n.u_position + n.model.u_height - 1 for n in self.instance.nodes.select_related("model")), default=0
-            )
-            if attrs["u_height"] < top:
-                raise serializers.ValidationError(
-                    {"u_height": f"Nodes occupy up to U{top}; the rack cannot be shorter than {top} U."}
-                )
+        model_clean(self, attrs)  # not shorter than its nodes; not moved while the old site or room refers to it
         return attrs
 
 
 class PowerSourceSerializer(PlannerModelSerializer):
     class Meta:
         model = PowerSource
-        fields = ["id", "site", "name", "kind", "capacity_kw", "parent"]
+        fields = ["id", *WRITABLE_FIELDS["power_source"]]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -235,18 +199,7 @@ class PduSerializer(PlannerModelSerializer):
 
     class Meta:
         model = Pdu
-        fields = [
-            "id",
-            "rack",
-            "name",
-            "side",
-            "phases",
-            "voltage_v",
-            "current_a",
-            "power_factor",
-            "source",
-            "usable_kw",
-        ]
+        fields = ["id", *WRITABLE_FIELDS["pdu"], "usable_kw"]
 
     def get_usable_kw(self, obj: Pdu) -> float:
         return round(
@@ -272,45 +225,15 @@ class CoolingLoopSerializer(PlannerModelSerializer):
 
     class Meta:
         model = CoolingLoop
-        fields = [
-            "id",
-            "site",
-            "room",
-            "name",
-            "kind",
-            "unit_capacity_kw",
-            "units",
-            "redundant_units",
-            "supply_temp_c",
-            "delta_t_c",
-            "fluid",
-            "max_flow_lpm",
-            "unit_airflow_cfm",
-            "racks",
-            "usable_kw",
-        ]
+        fields = ["id", *WRITABLE_FIELDS["cooling_loop"], "usable_kw"]
 
     def get_usable_kw(self, obj: CoolingLoop) -> float:
         return round(engine.loop_usable_kw(obj.unit_capacity_kw, obj.units, obj.redundant_units), 4)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-
-        def current(name):
-            return attrs[name] if name in attrs else getattr(self.instance, name, None)
-
-        errors = {}
-        kind, fluid = current("kind"), current("fluid")
-        units, redundant = current("units") or 1, current("redundant_units") or 0
-        if redundant >= units:
-            errors["redundant_units"] = f"Must be fewer than units ({units}): at least one unit has to carry load."
-        if kind in CoolingLoop.LIQUID_KINDS and fluid == CoolingLoop.Fluid.AIR:
-            errors["fluid"] = "A liquid loop needs a liquid fluid (water or pg25)."
-        if kind == CoolingLoop.Kind.CRAH and fluid not in (None, CoolingLoop.Fluid.AIR, CoolingLoop.Fluid.WATER):
-            errors["fluid"] = "Room air handlers move air (chilled water coils count as water)."
-        if errors:
-            raise serializers.ValidationError(errors)
-        # Room of the loop's site, racks in its room or site (the racks given here, else those it lists).
+        # Units, redundancy and fluid agree (CoolingLoop.design_errors); the room is of the loop's site, the racks
+        # in its room or site (the racks given here, else those it lists).
         pending = [rack.pk for rack in attrs["racks"]] if "racks" in attrs else None
         if pending is not None and self.instance is not None:
             self.instance.pending_rack_ids = pending  # the write-time guard checks these, not the stored ones
@@ -319,54 +242,17 @@ class CoolingLoopSerializer(PlannerModelSerializer):
             obj.pending_rack_ids = pending
 
         model_clean(self, attrs, prepare=prepare)
-        if errors:
-            raise serializers.ValidationError(errors)
         return attrs
 
 
 class NodeModelSerializer(PlannerModelSerializer):
     class Meta:
         model = NodeModel
-        fields = [
-            "id",
-            "slug",
-            "vendor",
-            "name",
-            "u_height",
-            "max_power_kw",
-            "typical_power_kw",
-            "weight_kg",
-            "cooling",
-            "liquid_fraction",
-            "airflow_cfm",
-            "psu_count",
-            "psu_rating_kw",
-            "psus_required",
-            "max_inlet_temp_c",
-            "max_supply_temp_c",
-            "rack_scale",
-            "gpus",
-            "source",
-            "notes",
-        ]
+        fields = ["id", *WRITABLE_FIELDS["node_model"]]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-
-        def current(name, default=None):
-            return attrs[name] if name in attrs else getattr(self.instance, name, default)
-
-        errors = {}
-        if (current("psus_required", 0) or 0) > (current("psu_count", 0) or 0):
-            errors["psus_required"] = "Cannot exceed psu_count."
-        if current("typical_power_kw", 0) > current("max_power_kw", 0):
-            errors["typical_power_kw"] = "Cannot exceed max_power_kw."
-        if current("cooling") == NodeModel.Cooling.AIR and (current("liquid_fraction", 0) or 0) > 0:
-            errors["liquid_fraction"] = "An air-cooled model has liquid_fraction 0."
-        if current("cooling") == NodeModel.Cooling.LIQUID and (current("liquid_fraction", 0) or 0) <= 0:
-            errors["liquid_fraction"] = "A liquid-cooled model puts some heat into liquid (> 0)."
-        if errors:
-            raise serializers.ValidationError(errors)
+        model_clean(self, attrs)  # PSUs, powers and liquid fraction agree (NodeModel.clean)
         return attrs
 
 

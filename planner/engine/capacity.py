@@ -10,6 +10,11 @@ from __future__ import annotations
 DEFAULT_NEAR_LIMIT_SHARE = 0.8
 
 
+def near_limit_headroom_share(used_share: float) -> float:
+    """The headroom share at or below which a dimension is near its limit: ``1 - used_share`` (0.2 at 0.8)."""
+    return round(1.0 - used_share, 12)
+
+
 def is_near_limit(used_ratio: float | None, used_share: float = DEFAULT_NEAR_LIMIT_SHARE) -> bool:
     """True when ``used_ratio`` (load / capacity, or 1 - headroom / capacity) reaches ``used_share``.
 

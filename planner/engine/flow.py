@@ -164,6 +164,22 @@ def room_airflow_demand_cfm(rack_cfm: float, delivered_cfm: Iterable[float | Non
     return left if left > 0 else 0.0
 
 
+# --- a rack's heat: air and liquid ------------------------------------------------------------------
+
+
+def immersed(loops) -> bool:
+    """A rack sits in an immersion tank when a loop serving it (``kind``) is one: all its heat goes to liquid."""
+    return any(lp.kind == "immersion" for lp in loops)
+
+
+def heat_split_kw(power_kw: float, liquid_kw: float, *, immersion: bool) -> tuple[float, float]:
+    """(air kW, liquid kW) of a load of ``power_kw`` whose nodes put ``liquid_kw`` into liquid (the sum of
+    max power x liquid fraction): in an immersion tank all of it goes to liquid; air is the rest, never below 0.
+    The one copy of the split: the rack state (every rule), rack headroom and the site flow call it."""
+    liquid = power_kw if immersion else liquid_kw
+    return (power_kw - liquid if power_kw > liquid else 0.0), liquid
+
+
 # --- the whole site -----------------------------------------------------------------------------------
 
 
@@ -216,16 +232,13 @@ def site_heat_flow(racks: Iterable[RackHeat]) -> SiteHeatFlow:
     usable_of: dict[int, float] = {}
     pre = []
     for r in racks:
-        liquid = r.power_kw if r.immersion else r.liquid_kw
+        air, liquid = heat_split_kw(r.power_kw, r.liquid_kw, immersion=r.immersion)
         if not r.liquid:
             liquid_by = {}
         else:
             liquid_by = dict(
                 zip((i for i, _ in r.liquid), proportional_split(liquid, [u for _, u in r.liquid]), strict=True)
             )
-        air = r.power_kw - liquid
-        if air < 0:
-            air = 0.0
         offer_by = {}
         if r.close and air > 0:
             offer_by = dict(zip((i for i, _ in r.close), proportional_split(air, [u for _, u in r.close]), strict=True))

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.engine.check import check_placement
-from planner.engine.flow import air_headroom_kw, liquid_headroom_kw
+from planner.engine.flow import air_headroom_kw, heat_split_kw, liquid_headroom_kw
 from planner.engine.inputs import NodeModelSpec, Placement, RackContext
 from planner.engine.results import CheckResult, json_number
 from planner.engine.rules.cooling import close_coupled_loops, liquid_loops, room_air_capacity_kw, usable
@@ -294,8 +294,7 @@ def _estimate(ctx, st, m: NodeModelSpec, blocks, power_head, air_head, liq_head,
     p = m.max_power_kw
     if p > 0:
         bound = min(bound, _floor_div(power_head, p))
-        liquid = p if st.immersion else p * m.liquid_fraction
-        air = p - liquid
+        air, liquid = heat_split_kw(p, p * m.liquid_fraction, immersion=st.immersion)
         if air > 0:
             bound = min(bound, _floor_div(air_head, air))
         if liquid > 0:

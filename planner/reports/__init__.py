@@ -8,13 +8,15 @@ site), computes every rack's headroom without per-model fits, and derives from i
 - ``totals``: per dimension (power, cooling_air, cooling_liquid, space, rack_load) the capacity, the load
   (installed + planned, as the engine budgets it), the planned share, the headroom and the *limit*
   (load + headroom: the load at which the headroom is used up, what the forecast aims at);
-- ``near_limit``: racks within 10 % of any limit (headroom / capacity <= 0.10 in power, cooling, rack load or
-  floor, or no free U);
+- ``near_limit``: racks near any limit (``settings.PLANNER_NEAR_LIMIT_SHARE``, the one threshold: headroom /
+  capacity <= 1 - that share, 0.2 at the default 0.8, in power, cooling, rack load or floor, or no free U);
 - ``changes``: deltas since the previous report of the site (totals, near-limit racks in/out, node count);
 - ``forecast``: per dimension, the day it runs out (``planner.engine.forecast``) from the trend of the
   installed load over the last reports, with planned nodes counted as committed;
 - ``risks``: racks near a limit, racks fed from one side only, nodes exposed to PSU feed loss, liquid loops
-  without a redundant unit.
+  whose loss (of one unit, or of the loop beside others) leaves some rack's liquid heat uncovered: the racks
+  whose ``COOLING_LIQUID_REDUNDANCY`` warns in the engine's check, and the loops serving them (the key stays
+  ``liquid_no_redundancy``).
 
 The result is written with ``update_or_create`` on (site, day) in one transaction: a rerun on the same day
 replaces the report, never duplicates it. Everything is computed before the transaction opens, so the row
@@ -41,16 +43,27 @@ from cooling.models import CoolingLoop
 from planner import headroom as headroom_mod
 from planner import resilience, selectors
 from planner.engine import forecast as fc
-from planner.engine.capacity import is_near_limit
+from planner.engine.capacity import is_near_limit, near_limit_headroom_share
+from planner.engine.flow import heat_split_kw, immersed
+from planner.engine.results import WARN
+from planner.engine.rules.cooling import liquid_loops as rack_liquid_loops
+from planner.engine.rules.cooling import rule_liquid_redundancy
 from planner.engine.rules.power import feed_loss_mode
+from planner.engine.rules.state import build_state
+from planner.engine.units import loop_usable_kw
 from planner.models import CapacityReport
 from racks.models import Node, Site
 
 logger = logging.getLogger(__name__)
 
 REPORT_VERSION = 1
-# Headroom share at or below which a dimension is near its limit: the one setting (engine.capacity).
-NEAR_LIMIT_RATIO = round(1.0 - settings.PLANNER_NEAR_LIMIT_SHARE, 12)
+
+
+def near_limit_ratio() -> float:
+    """Headroom share at or below which a dimension is near its limit: the one setting, read now."""
+    return near_limit_headroom_share(settings.PLANNER_NEAR_LIMIT_SHARE)
+
+
 FORECAST_DIMENSIONS = ("power", "cooling_air", "cooling_liquid", "space", "rack_load")
 UNITS = {"power": "kW", "cooling_air": "kW", "cooling_liquid": "kW", "space": "U", "rack_load": "kg", "floor": "kg/m²"}
 LABELS = {
@@ -151,11 +164,13 @@ def psu_feed_loss_exposed(model) -> bool:
     return feed_loss_mode(model) in ("capped", "off")
 
 
-def limit_ratios(head: dict, threshold: float = NEAR_LIMIT_RATIO) -> dict[str, float]:
+def limit_ratios(head: dict, threshold: float | None = None) -> dict[str, float]:
     """Dimensions of one rack's headroom within ``threshold`` of their limit -> headroom / capacity.
 
     A load on a zero capacity counts as -1 (over the limit); ``space`` is 0 when no U is free.
     """
+    if threshold is None:
+        threshold = near_limit_ratio()
     hits: dict[str, float] = {}
     for dim, unit in NEAR_LIMIT_DIMENSIONS:
         figures = head.get(dim) or {}
@@ -318,10 +333,10 @@ def _risks(
         top.append(
             {
                 "kind": "liquid_no_redundancy",
-                "severity": "high" if lp["liquid_load_racks"] else "medium",
+                "severity": "high",
                 "loop": lp["id"],
-                "message": f"Liquid loop {lp['name']} ({lp['kind']}) has no redundant unit; "
-                f"{lp['racks_served']} rack(s) depend on it.",
+                "message": f"Liquid loop {lp['name']} ({lp['kind']}): losing one unit or loop leaves the liquid "
+                f"heat of {lp['racks_at_risk']} rack(s) uncovered (COOLING_LIQUID_REDUNDANCY).",
             }
         )
     loaded_single = [r for r in single_feed if r["power_kw"] > 0]
@@ -407,22 +422,23 @@ def build_report(
     psu_racks: list[dict] = []
     loop_racks: Counter = Counter()
     loop_liquid_racks: Counter = Counter()
+    loop_at_risk: Counter = Counter()  # loop id -> racks whose COOLING_LIQUID_REDUNDANCY warns
     exposed_cache: dict[str, bool] = {}
 
     for rack in snapshot.racks:
         ctx = snapshot.contexts[rack.id]
         head = racks_head[rack.id]
-        immersed = any(lp.kind == "immersion" for lp in ctx.loops)
+        in_tank = immersed(ctx.loops)
         exposed_here = 0
         for node in ctx.nodes:
             m = node.model
             node_count += 1
             if node.node_id in planned_ids:
                 planned_count += 1
-                liquid_kw = m.max_power_kw if immersed else m.max_power_kw * m.liquid_fraction
+                air_kw, liquid_kw = heat_split_kw(m.max_power_kw, m.max_power_kw * m.liquid_fraction, immersion=in_tank)
                 planned["power"] += m.max_power_kw
                 planned["cooling_liquid"] += liquid_kw
-                planned["cooling_air"] += m.max_power_kw - liquid_kw
+                planned["cooling_air"] += air_kw
                 planned["space"] += m.u_height
                 planned["rack_load"] += m.weight_kg
             exposed = exposed_cache.get(m.slug)
@@ -453,11 +469,15 @@ def build_report(
                     "power_kw": _r(head["power"]["load_kw"]),
                 }
             )
-        for lp in ctx.loops:
-            if lp.kind in LIQUID_KINDS and lp.loop_id is not None:
-                loop_racks[lp.loop_id] += 1
-                if head["cooling_liquid"]["load_kw"] > 0:
-                    loop_liquid_racks[lp.loop_id] += 1
+        serving = [lp for lp in rack_liquid_loops(ctx) if lp.loop_id is not None]
+        for lp in serving:
+            loop_racks[lp.loop_id] += 1
+            if head["cooling_liquid"]["load_kw"] > 0:
+                loop_liquid_racks[lp.loop_id] += 1
+        # The engine's own rule decides whether losing a liquid unit or loop uncovers this rack.
+        if serving and rule_liquid_redundancy(build_state(ctx, None)).status == WARN:
+            for lp in serving:
+                loop_at_risk[lp.loop_id] += 1
         hits = limit_ratios(head)
         if hits:
             near.append(_rack_entry(rack, head, names, hits))
@@ -471,12 +491,14 @@ def build_report(
             "room": lp["room_id"],
             "room_name": room_names.get(lp["room_id"], "whole site") if lp["room_id"] else "whole site",
             "units": lp["units"],
-            "usable_kw": _r(lp["unit_capacity_kw"] * (lp["units"] - lp["redundant_units"])),
+            "redundant_units": lp["redundant_units"],
+            "usable_kw": _r(loop_usable_kw(lp["unit_capacity_kw"], lp["units"], lp["redundant_units"])),
             "racks_served": loop_racks.get(lp["id"], 0),
             "liquid_load_racks": loop_liquid_racks.get(lp["id"], 0),
+            "racks_at_risk": loop_at_risk[lp["id"]],
         }
         for lp in liquid
-        if lp["redundant_units"] == 0
+        if loop_at_risk[lp["id"]]
     ]
 
     totals = _totals(snapshot, site_head, planned)
@@ -511,7 +533,7 @@ def build_report(
         },
         "day": day.isoformat(),
         "generated_at": timezone.now().isoformat(),
-        "parameters": {"near_limit_ratio": NEAR_LIMIT_RATIO, "forecast_window": window},
+        "parameters": {"near_limit_ratio": near_limit_ratio(), "forecast_window": window},
         "rack_count": rack_count,
         "node_count": node_count,
         "planned_node_count": planned_count,
@@ -694,8 +716,15 @@ def _cell(value):
     return "" if value is None else value
 
 
+def report_near_limit_pct(report: CapacityReport) -> float:
+    """The near-limit headroom, in %, the report was built with (its parameters; else the setting now)."""
+    ratio = ((report.data or {}).get("parameters") or {}).get("near_limit_ratio")
+    return round((ratio if isinstance(ratio, (int, float)) else near_limit_ratio()) * 100, 6)
+
+
 def report_csv_rows(report: CapacityReport) -> Iterator[list]:
     """The report in long format: one row per scope (site, room, row, rack, loop) and dimension."""
+    within_pct = report_near_limit_pct(report)
     data = report.data or {}
     yield CSV_HEADER
     totals = data.get("totals") or {}
@@ -779,7 +808,7 @@ def report_csv_rows(report: CapacityReport) -> Iterator[list]:
                 "",
                 ratio,
                 "",
-                "over the limit" if ratio < 0 else "within 10 % of the limit",
+                "over the limit" if ratio < 0 else f"within {within_pct:g} % of the limit",
             ]
     risks = data.get("risks") or {}
     for r in (risks.get("single_feed") or {}).get("racks") or []:
@@ -795,8 +824,9 @@ def report_csv_rows(report: CapacityReport) -> Iterator[list]:
                f"single point of failure: {e['summary']['racks_failing']} rack(s) fail, "
                f"{e['summary']['gpus_affected']} GPUs"]  # fmt: skip
     for lp in (risks.get("liquid_no_redundancy") or {}).get("loops") or []:
+        at_risk = lp.get("racks_at_risk", lp["racks_served"])  # reports stored before the rule's count
         yield ["risk", "loop", lp["id"], lp["name"], lp["room_name"], "", "cooling_liquid", lp["usable_kw"], "", "",
-               "", "kW", "", "", f"no redundant unit; {lp['racks_served']} rack(s) served"]  # fmt: skip
+               "", "kW", "", "", f"losing a unit or loop uncovers {at_risk} rack(s)"]  # fmt: skip
 
 
 def report_csv(report: CapacityReport) -> str:

@@ -369,7 +369,7 @@ def build_site_budgets(
     for rack_id, room_id, power_kw, liquid_kw in rack_loads:
         power_kw, liquid_kw = power_kw or 0.0, liquid_kw or 0.0
         serving = serving_of[rack_id] = _serving(general_by_room, loops_by_rack, loop_by_id, rack_id, room_id)
-        liquid_loops = _most_specific_liquid(serving, room_id)
+        liquid_loops = most_specific_liquid(serving, room_id)
         heats.append(
             RackHeat(
                 rack_id,
@@ -465,7 +465,7 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
     """
     own = budgets.share(rack.id)
     serving = budgets.serving(rack.id, room.id)
-    liquid = _most_specific_liquid(serving, room.id)
+    liquid = most_specific_liquid(serving, room.id)
     loop_specs = []
     room_other = budgets.room_air_heat_kw.get(room.id, 0.0)
     has_close = False
@@ -666,7 +666,9 @@ def rack_air_inputs(nodes: Iterable[PlacedNode]) -> tuple[float, float]:
     return rated, unrated
 
 
-def _most_specific_liquid(serving: list[CoolingLoop], room_id: int) -> list[CoolingLoop]:
+def most_specific_liquid(serving: list[CoolingLoop], room_id: int) -> list[CoolingLoop]:
+    """The liquid loops that carry a rack's liquid heat: those listing it, else its room's, else the site's.
+    ``serving`` is ``SiteBudgets.serving(rack, room)``; every page and report asks here (one copy of the rule)."""
     liquid = [lp for lp in serving if lp.kind in LIQUID]
     for tier in (
         [lp for lp in liquid if lp.n_racks > 0],

@@ -4,12 +4,16 @@ Each service runs in one transaction, locks what it draws on (site, its power so
 the rack and its PDUs) with SELECT ... FOR UPDATE in a fixed order, re-runs the engine on the locked state,
 and writes only if every rule passes. Two concurrent placements therefore cannot both take the last
 headroom: the second waits for the first lock, then sees the first one's node.
+
+Services speak the domain, not HTTP: they raise :class:`InvalidInput` (bad values, field by field),
+:class:`NotFound` (an object named by id does not exist) and :class:`Conflict` (a refused write). The API
+(``planner.api.exceptions``) answers them 400, 404 and 409 in its error shape; the pages show their messages
+with the same statuses.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
-from rest_framework.exceptions import NotFound, ValidationError
 
 from cooling.models import CoolingLoop
 from planner import engine, selectors
@@ -17,7 +21,30 @@ from planner.engine.inputs import Placement
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Site
 
 
-class Conflict(Exception):
+class DomainError(Exception):
+    """An error a service raises for its caller to answer (the API and the pages map each kind to a status)."""
+
+    status_code = 400
+
+
+class InvalidInput(DomainError):
+    """Input refused field by field: ``errors`` is ``{field: [message, ...]}`` (400)."""
+
+    status_code = 400
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = {field: list(messages) for field, messages in errors.items()}
+        field, messages = next(iter(self.errors.items()))
+        super().__init__(f"{field}: {messages[0]}")
+
+
+class NotFound(DomainError):
+    """The object a request names by id does not exist (404)."""
+
+    status_code = 404
+
+
+class Conflict(DomainError):
     """A refused write. The API answers 409 with ``payload`` as is (numbers stay numbers)."""
 
     status_code = 409
@@ -72,7 +99,7 @@ def _lock_budgets(rack_ids: list[int]) -> dict[int, Rack]:
     list(Pdu.objects.select_for_update().filter(rack_id__in=rack_ids).order_by("pk").values_list("pk", flat=True))
     missing = set(rack_ids) - set(racks)
     if missing:
-        raise ValidationError({"rack": [f"Rack {sorted(missing)[0]} does not exist."]})
+        raise InvalidInput({"rack": [f"Rack {sorted(missing)[0]} does not exist."]})
     return racks
 
 
@@ -80,7 +107,7 @@ def _get_model(model_id: int) -> NodeModel:
     try:
         return NodeModel.objects.get(pk=model_id)
     except NodeModel.DoesNotExist:
-        raise ValidationError({"model": [f"Node model {model_id} does not exist."]}) from None
+        raise InvalidInput({"model": [f"Node model {model_id} does not exist."]}) from None
 
 
 def _free_names(slug: str, count: int, taken: set[str]) -> list[str]:
@@ -128,9 +155,9 @@ def nodes_place(
 ) -> list[Node]:
     """Place ``quantity`` units of a model in a rack if every rule passes; else raise PlacementRejected."""
     if quantity < 1:
-        raise ValidationError({"quantity": ["Must be at least 1."]})
+        raise InvalidInput({"quantity": ["Must be at least 1."]})
     if name is not None and quantity != 1:
-        raise ValidationError({"name": ["A name can be given only when placing one unit."]})
+        raise InvalidInput({"name": ["A name can be given only when placing one unit."]})
     racks = _lock_budgets([rack_id])
     model = _get_model(model_id)
     ctx = selectors.rack_context(rack_id, rack=racks[rack_id])
@@ -141,7 +168,7 @@ def nodes_place(
         raise PlacementRejected(result)
     taken = {n.name for n in ctx.nodes}
     if name is not None and name in taken:
-        raise ValidationError({"name": [f'Rack {racks[rack_id]} already has a node named "{name}".']})
+        raise InvalidInput({"name": [f'Rack {racks[rack_id]} already has a node named "{name}".']})
     names = [name] if name is not None else _free_names(model.slug, quantity, taken)
     nodes = [
         Node(rack_id=rack_id, model=model, u_position=pos, name=nm, status=status)
@@ -201,7 +228,7 @@ def node_update(
     taken = set(Node.objects.filter(rack_id=node.rack_id).exclude(pk=node.pk).values_list("name", flat=True))
     if name is not None and name != node.name:
         if name in taken:
-            raise ValidationError({"name": [f'This rack already has a node named "{name}".']})
+            raise InvalidInput({"name": [f'This rack already has a node named "{name}".']})
         node.name = name
     elif node.name in taken:
         node.name = _free_names(node.model.slug, 1, taken)[0]

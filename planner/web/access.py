@@ -42,3 +42,10 @@ def page(request, template: str, context: dict | None = None, *, status: int = 2
     """Render a page with the flags the navigation and write controls need."""
     ctx = {"can_write": can_write(request.user), **(context or {})}
     return render(request, template, ctx, status=status)
+
+
+def thresholds(request) -> dict:
+    """Template context: the one "near a limit" setting as a percentage used (80 at 0.8), for page texts."""
+    from django.conf import settings
+
+    return {"near_limit_pct": round(settings.PLANNER_NEAR_LIMIT_SHARE * 100, 6)}

@@ -1,8 +1,9 @@
-"""Forms of the browser pages. They render like Django forms and validate like the API.
+"""Forms of the browser pages. They render like Django forms and validate through the models.
 
-Each model form parses the browser's input (numbers, choices, the model's own validators and
-constraints), then hands the cleaned values to the REST contract's serializer, so a page accepts exactly
-what ``POST /api/v1/...`` accepts and says why in the same words.
+Each model form parses the browser's input (numbers, choices), then lets the model judge it: its validators,
+its ``clean()`` (the cross-row invariants, one copy shared with the admin, the API serializers and the site
+import) and its constraints. A page therefore accepts what ``POST /api/v1/...`` accepts and says why in the same
+words. The editable fields and the input bounds come from ``planner.validation``, which the API reads too.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from django.db import models as dj_models
 
 from cooling.forms import PendingRacksMixin
 from cooling.models import CoolingLoop
-from planner.api import serializers as api
-from planner.validation import MAX_PLACE_QUANTITY, MAX_QUANTITY, validate_clean_text
+from planner.validation import (
+    MAX_PLACE_QUANTITY,
+    MAX_QUANTITY,
+    WRITABLE_FIELDS,
+    validate_clean_text,
+    validate_magnitude,
+)
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
 
@@ -21,63 +27,34 @@ def _number(step: str = "any", **attrs) -> forms.NumberInput:
     return forms.NumberInput(attrs={"step": step, **attrs})
 
 
-def _primitive(value):
-    """Cleaned form values as the API would receive them (ids for relations)."""
-    if isinstance(value, dj_models.Model):
-        return value.pk
-    if isinstance(value, (list, tuple, dj_models.QuerySet)):
-        return [_primitive(v) for v in value]
-    return value
+def form_fields(resource: str) -> list[str]:
+    """The resource's writable contract fields, in the API's order: one list for the API and the page."""
+    return list(WRITABLE_FIELDS[resource])
 
 
-def form_fields(serializer_class) -> list[str]:
-    """The serializer's writable contract fields, in its order: one list for the API and the page."""
-    return [
-        name
-        for name in serializer_class.Meta.fields
-        if name not in ("id", *getattr(serializer_class.Meta, "read_only_fields", ())) and name != "usable_kw"
-    ]
-
-
-class ApiValidatedForm(forms.ModelForm):
-    """A ModelForm whose values must also pass the API serializer's validation."""
-
-    serializer_class: type = None
+class PlannerModelForm(forms.ModelForm):
+    """A ModelForm with the API's input bounds on its fields (clean names, finite sane magnitudes); everything
+    else is the model's own validation (``full_clean``: validators, ``clean()``, constraints)."""
 
     def __init__(self, *args, site: Site | None = None, **kwargs):
         self.site = site
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
-            if isinstance(field, forms.FloatField) and not isinstance(field.widget, forms.HiddenInput):
-                field.widget.attrs.setdefault("step", "any")
+            model_field = self._meta.model._meta.get_field(name)
+            if isinstance(model_field, dj_models.CharField) and not field.widget.is_hidden:
+                field.validators.append(validate_clean_text)
+            if isinstance(field, forms.FloatField):
+                field.validators.append(validate_magnitude)
+                if not isinstance(field.widget, forms.HiddenInput):
+                    field.widget.attrs.setdefault("step", "any")
             if field.help_text:
                 field.widget.attrs.setdefault("aria-describedby", f"id_{name}_help")
 
-    def _post_clean(self):
-        # The API serializer speaks first: its messages name the rule ("Must be fewer than units (2)"), where the
-        # model's check constraints would only say which constraint is violated. The model's own validation
-        # (validators, constraints, uniqueness) then runs as the last guard.
-        if not self._errors:
-            data = {name: _primitive(value) for name, value in self.cleaned_data.items()}
-            serializer = self.serializer_class(instance=self.instance if self.instance.pk else None, data=data)
-            if not serializer.is_valid():
-                for name, messages in serializer.errors.items():
-                    for message in messages if isinstance(messages, list) else [messages]:
-                        if name in self.fields:
-                            self.add_error(name, str(message))
-                        else:
-                            prefix = "" if name in ("non_field_errors", "__all__") else f"{name}: "
-                            self.add_error(None, f"{prefix}{message}")
-                return
-        super()._post_clean()
 
-
-class SiteForm(ApiValidatedForm):
-    serializer_class = api.SiteSerializer
-
+class SiteForm(PlannerModelForm):
     class Meta:
         model = Site
-        fields = form_fields(api.SiteSerializer)
+        fields = form_fields("site")
         labels = {
             "slug": "Slug (used in URLs and the API)",
             "utility_capacity_kw": "Utility capacity (kW)",
@@ -93,12 +70,10 @@ class SiteForm(ApiValidatedForm):
         }
 
 
-class RoomForm(ApiValidatedForm):
-    serializer_class = api.RoomSerializer
-
+class RoomForm(PlannerModelForm):
     class Meta:
         model = Room
-        fields = form_fields(api.RoomSerializer)
+        fields = form_fields("room")
         labels = {
             "floor_rated_load_kg_m2": "Uniform floor rating (kg/m²)",
             "tile_rated_load_kg": "Tile concentrated rating (kg)",
@@ -113,12 +88,10 @@ class RoomForm(ApiValidatedForm):
         }
 
 
-class RowForm(ApiValidatedForm):
-    serializer_class = api.RowSerializer
-
+class RowForm(PlannerModelForm):
     class Meta:
         model = Row
-        fields = form_fields(api.RowSerializer)
+        fields = form_fields("row")
         labels = {"aisle_width_mm": "Aisle width (mm)", "air_kw_per_rack_limit": "Air limit per rack (kW)"}
         help_texts = {
             "aisle_width_mm": "Used by the half-aisle floor-load method; 1,200 mm typical.",
@@ -131,12 +104,10 @@ class RowForm(ApiValidatedForm):
             self.fields["room"].queryset = Room.objects.filter(site=self.site)
 
 
-class RackForm(ApiValidatedForm):
-    serializer_class = api.RackSerializer
-
+class RackForm(PlannerModelForm):
     class Meta:
         model = Rack
-        fields = form_fields(api.RackSerializer)
+        fields = form_fields("rack")
         labels = {
             "position": "Position in the row",
             "u_height": "Height (U)",
@@ -159,12 +130,10 @@ class RackForm(ApiValidatedForm):
         self.fields["row"].label_from_instance = lambda row: f"{row.room.name} / {row.name}"
 
 
-class PowerSourceForm(ApiValidatedForm):
-    serializer_class = api.PowerSourceSerializer
-
+class PowerSourceForm(PlannerModelForm):
     class Meta:
         model = PowerSource
-        fields = form_fields(api.PowerSourceSerializer)
+        fields = form_fields("power_source")
         labels = {"capacity_kw": "Capacity (kW)", "parent": "Fed from"}
         help_texts = {
             "capacity_kw": "Rated output; every rack fed through it (by PDUs or the sources below it) shares it.",
@@ -180,12 +149,10 @@ class PowerSourceForm(ApiValidatedForm):
             self.fields["parent"].queryset = parents
 
 
-class PduForm(ApiValidatedForm):
-    serializer_class = api.PduSerializer
-
+class PduForm(PlannerModelForm):
     class Meta:
         model = Pdu
-        fields = form_fields(api.PduSerializer)
+        fields = form_fields("pdu")
         labels = {
             "side": "Feed side",
             "voltage_v": "Voltage (V)",
@@ -208,12 +175,10 @@ class PduForm(ApiValidatedForm):
             self.fields["source"].queryset = PowerSource.objects.filter(site=self.site)
 
 
-class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
-    serializer_class = api.CoolingLoopSerializer
-
+class CoolingLoopForm(PendingRacksMixin, PlannerModelForm):
     class Meta:
         model = CoolingLoop
-        fields = form_fields(api.CoolingLoopSerializer)
+        fields = form_fields("cooling_loop")
         labels = {
             "unit_capacity_kw": "Capacity of one unit (kW)",
             "units": "Units installed",
@@ -248,12 +213,10 @@ class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
         self.fields["racks"].label_from_instance = _rack_label
 
 
-class NodeModelForm(ApiValidatedForm):
-    serializer_class = api.NodeModelSerializer
-
+class NodeModelForm(PlannerModelForm):
     class Meta:
         model = NodeModel
-        fields = form_fields(api.NodeModelSerializer)
+        fields = form_fields("node_model")
         labels = {
             "u_height": "Height (U)",
             "max_power_kw": "Max power (kW)",

@@ -1,9 +1,8 @@
 """Headline figures of every site for the site list, in five queries whatever the number of sites or racks.
 
-Per-rack sums are aggregated in SQL; loops, links and PDUs come in one query each; the rest is the
-arithmetic of ``planner.web.metrics`` with the loop-serving rules of ``planner.selectors`` (a loop that
-lists racks serves those, one that lists none serves its room, or the whole site when it has no room;
-liquid heat goes to the most specific liquid loops; the heat split is ``planner.engine.flow``'s).
+Per-rack sums are aggregated in SQL; loops, links and PDUs come in one query each; which loops serve a rack
+and where its heat goes come from ``planner.selectors.build_site_budgets`` on those rows (the same serving
+rules and load flow as every rack check), the rest is the arithmetic of ``planner.web.metrics``.
 """
 
 from __future__ import annotations
@@ -16,10 +15,10 @@ from django.db.models import Count, F, FloatField, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from cooling.models import CoolingLoop
-from planner import engine
-from planner.engine.flow import RackHeat, air_capacity_kw, air_headroom_kw, liquid_capacity_kw, site_heat_flow
+from planner import engine, selectors
+from planner.engine.flow import air_capacity_kw, air_headroom_kw, liquid_capacity_kw
 from planner.engine.inputs import CoolingLoopSpec
-from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS
+from planner.engine.units import CLOSE_COUPLED_KINDS
 from planner.web.metrics import RackFigures, air_limit_kw, floor_area_m2, power_capacity_kw
 from racks.models import Pdu, Rack, Site
 
@@ -115,48 +114,31 @@ def site_headlines() -> list[SiteHeadline]:
             power_factor=p["power_factor"],
         )
         pdus_by_rack[p["rack_id"]].append((p["side"], usable))
-    loops = list(
-        CoolingLoop.objects.values("id", "site_id", "room_id", "kind", "unit_capacity_kw", "units", "redundant_units")
-    )
-    listed: dict[int, list[int]] = defaultdict(list)  # rack id -> loop ids listing it
-    n_racks: dict[int, int] = defaultdict(int)
+    # Which loops serve which rack, and the heat of every rack through the load flow: the selectors' budgets
+    # (their serving rules and planner.engine.flow), built from the rows read here, one site at a time.
+    loops = list(CoolingLoop.objects.all())
+    loop_site = {lp.id: lp.site_id for lp in loops}
+    links_by_site: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for loop_id, rack_id in CoolingLoop.racks.through.objects.values_list("coolingloop_id", "rack_id"):
-        listed[rack_id].append(loop_id)
-        n_racks[loop_id] += 1
-    loop_by_id = {lp["id"]: lp for lp in loops}
-    usable_by_loop = {
-        lp["id"]: engine.loop_usable_kw(lp["unit_capacity_kw"], lp["units"], lp["redundant_units"]) for lp in loops
-    }
-    wide: dict[tuple[int, int | None], list[dict]] = defaultdict(list)  # (site, room or None) -> unlisted loops
+        links_by_site[loop_site[loop_id]].append((loop_id, rack_id))
+    loops_of_site: dict[int, list[CoolingLoop]] = defaultdict(list)
     for lp in loops:
-        if not n_racks[lp["id"]]:
-            wide[(lp["site_id"], lp["room_id"])].append(lp)
-
-    # The heat of every rack through the load flow (engine.flow), one site at a time.
-    serving: dict[int, tuple[list[dict], list[dict]]] = {}  # rack id -> (liquid tier, close-coupled units)
-    heats_by_site: dict[int, list[RackHeat]] = defaultdict(list)
+        loops_of_site[lp.site_id].append(lp)
+    loads_by_site: dict[int, list[tuple[int, int, float, float]]] = defaultdict(list)
     for r in racks:
-        explicit = [loop_by_id[i] for i in listed.get(r["id"], ()) if loop_by_id[i]["room_id"] in (r["room_id"], None)]
-        room_wide, site_wide = wide.get((r["site_id"], r["room_id"]), []), wide.get((r["site_id"], None), [])
-        liquid_loops: list[dict] = []
-        for tier in (explicit, room_wide, site_wide):
-            liquid_loops = [lp for lp in tier if lp["kind"] in LIQUID_KINDS]
-            if liquid_loops:
-                break
-        close = [lp for lp in (*explicit, *room_wide, *site_wide) if lp["kind"] in CLOSE_COUPLED_KINDS]
-        serving[r["id"]] = (liquid_loops, close)
-        heats_by_site[r["site_id"]].append(
-            RackHeat(
-                r["id"],
-                r["room_id"],
-                r["kw"],
-                r["liquid"],
-                liquid=tuple((lp["id"], usable_by_loop[lp["id"]]) for lp in liquid_loops),
-                close=tuple((lp["id"], usable_by_loop[lp["id"]]) for lp in close),
-                immersion=any(lp["kind"] == "immersion" for lp in liquid_loops),
-            )
+        loads_by_site[r["site_id"]].append((r["id"], r["room_id"], r["kw"], r["liquid"]))
+    budgets = {
+        site_id: selectors.build_site_budgets(
+            sources={}, loops=loops_of_site[site_id], links=links_by_site[site_id], rack_loads=loads, pdu_sources=()
         )
-    flows = {site_id: site_heat_flow(heats) for site_id, heats in heats_by_site.items()}
+        for site_id, loads in loads_by_site.items()
+    }
+    usable_by_loop = {lp.id: engine.loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in loops}
+    serving: dict[int, tuple[list[CoolingLoop], list[CoolingLoop]]] = {}  # rack id -> (liquid tier, close-coupled)
+    for r in racks:
+        loops_here = budgets[r["site_id"]].serving(r["id"], r["room_id"])
+        close = [lp for lp in loops_here if lp.kind in CLOSE_COUPLED_KINDS]
+        serving[r["id"]] = (selectors.most_specific_liquid(loops_here, r["room_id"]), close)
 
     def air_capacity(r: dict, fl, share) -> float:
         limit = air_limit_kw(r["containment"], r["air_limit"])
@@ -165,20 +147,20 @@ def site_headlines() -> list[SiteHeadline]:
             return limit
         specs = [
             CoolingLoopSpec(
-                lp["id"], "", lp["kind"], lp["unit_capacity_kw"], lp["units"], lp["redundant_units"], 0.0, 0.0, "air",
-                other_heat_kw=max(fl.close_offered_kw.get(lp["id"], 0.0) - share.offer_by_loop.get(lp["id"], 0.0), 0.0),
+                lp.id, "", lp.kind, lp.unit_capacity_kw, lp.units, lp.redundant_units, 0.0, 0.0, "air",
+                other_heat_kw=max(fl.close_offered_kw.get(lp.id, 0.0) - share.offer_by_loop.get(lp.id, 0.0), 0.0),
             )
             for lp in close
         ]  # fmt: skip
         return air_headroom_kw(
-            air_kw=share.air_kw, row_limit_kw=limit, loops=specs, room_other_kw=0.0, room_capacity_kw=math.inf
+            air_kw=share.air_heat_kw, row_limit_kw=limit, loops=specs, room_other_kw=0.0, room_capacity_kw=math.inf
         )[0]
 
     figures_by_site: dict[int, list[RackFigures]] = defaultdict(list)
     for r in racks:
-        fl = flows[r["site_id"]]
-        share = fl.shares[r["id"]]
-        liquid = r["kw"] - share.air_kw
+        fl = budgets[r["site_id"]]
+        share = fl.share(r["id"])
+        liquid = r["kw"] - share.air_heat_kw
         liquid_loops = serving[r["id"]][0]
         rack_scale = r["rack_scale"] > 0
         figures_by_site[r["site_id"]].append(
@@ -188,7 +170,7 @@ def site_headlines() -> list[SiteHeadline]:
                 liquid_kw=liquid,
                 power_capacity_kw=power_capacity_kw(pdus_by_rack.get(r["id"], ())),
                 air_capacity_kw=air_capacity(r, fl, share),
-                liquid_loops=[(fl.loop_liquid_kw.get(lp["id"], 0.0), usable_by_loop[lp["id"]]) for lp in liquid_loops],
+                liquid_loops=[(fl.loop_liquid_heat_kw.get(lp.id, 0.0), usable_by_loop[lp.id]) for lp in liquid_loops],
                 # A rack-scale system carries its own frame: not on the rack's frame, no empty frame weight.
                 equipment_kg=r["weight"] - r["rack_scale_weight"],
                 max_load_kg=r["max_load_kg"],
@@ -201,5 +183,5 @@ def site_headlines() -> list[SiteHeadline]:
         )
     loops_by_site: dict[int, list[tuple[str, float]]] = defaultdict(list)
     for lp in loops:
-        loops_by_site[lp["site_id"]].append((lp["kind"], usable_by_loop[lp["id"]]))
+        loops_by_site[lp.site_id].append((lp.kind, usable_by_loop[lp.id]))
     return [headline_from_figures(s, figures_by_site.get(s.id, []), loops_by_site.get(s.id, [])) for s in sites]

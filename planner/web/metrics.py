@@ -24,8 +24,6 @@ from planner.engine.rules.cooling import close_coupled_loops, liquid_loops, usab
 from planner.engine.rules.state import build_state
 from planner.engine.units import air_kw_per_rack_limit, pdu_usable_kw
 
-NEAR_LIMIT = settings.PLANNER_NEAR_LIMIT_SHARE
-
 
 def air_limit_kw(containment: str, limit_kw: float | None) -> float:
     return air_kw_per_rack_limit(limit_kw, containment)[0]
@@ -109,7 +107,7 @@ class RackFigures:
 
     @property
     def near_limit(self) -> bool:
-        return is_near_limit(self.worst_ratio, NEAR_LIMIT)
+        return is_near_limit(self.worst_ratio, settings.PLANNER_NEAR_LIMIT_SHARE)
 
 
 def figures_from_context(ctx: RackContext) -> RackFigures:
@@ -175,10 +173,12 @@ class Metric:
 
 
 # Light fills so dark text keeps a contrast ratio above 4.5:1; red/amber/green are backed by the label text.
+# The amber band starts where a rack is near a limit (the one setting, read when the module loads).
+_NEAR_PCT = min(max(round(settings.PLANNER_NEAR_LIMIT_SHARE * 100, 6), 50.0), 100.0)
 _PCT_BANDS = (
     Band(50, "#cfe8d5", "≤ 50 %"),
-    Band(80, "#f6e7a6", "50-80 %"),
-    Band(100, "#f7b787", "80-100 %"),
+    Band(_NEAR_PCT, "#f6e7a6", f"50-{_NEAR_PCT:g} %"),
+    Band(100, "#f7b787", f"{_NEAR_PCT:g}-100 %"),
     Band(None, "#e98b8b", "> 100 % (over the limit)"),
 )
 METRICS: dict[str, Metric] = {

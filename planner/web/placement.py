@@ -12,8 +12,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from rest_framework.exceptions import NotFound
-from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from planner import engine, planning, selectors, services
 from planner.retrofits import retrofit_options
@@ -26,10 +24,10 @@ from planner.web.views import check_rows, headroom_rows, needs_retrofit, retrofi
 from racks.models import Node, Site
 
 
-def _drf_errors(form, exc: DrfValidationError) -> None:
-    detail = exc.detail if isinstance(exc.detail, dict) else {None: exc.detail}
-    for name, msgs in detail.items():
-        for message in msgs if isinstance(msgs, list) else [msgs]:
+def _input_errors(form, exc: services.InvalidInput) -> None:
+    """A service's field errors beside the form's fields (the rest above the form)."""
+    for name, msgs in exc.errors.items():
+        for message in msgs:
             form.add_error(name if name in form.fields else None, str(message))
 
 
@@ -50,9 +48,15 @@ def _wizard_site(request: HttpRequest, data) -> Site | None:
 def _check(form: PlaceForm) -> dict:
     """Run the engine on a valid wizard form: the result, and retrofit options when a rule fails."""
     data = form.cleaned_data
-    ctx, model, result = services.check_placement(
-        rack_id=data["rack"].pk, model_id=data["model"].pk, quantity=data["quantity"], u_position=data.get("u_position")
-    )
+    try:
+        ctx, model, result = services.check_placement(
+            rack_id=data["rack"].pk,
+            model_id=data["model"].pk,
+            quantity=data["quantity"],
+            u_position=data.get("u_position"),
+        )
+    except services.NotFound as exc:  # deleted since the form was read
+        raise Http404(str(exc)) from None
     failing = result.failing
     spec = selectors.node_model_spec(model)
     return {
@@ -152,10 +156,10 @@ def _place_commit(request: HttpRequest) -> HttpResponse:
         context["check"] = _check(form)
         context["rejected"] = True
         return page(request, "planner/place.html", context, status=409)
-    except DrfValidationError as exc:
-        _drf_errors(form, exc)
+    except services.InvalidInput as exc:
+        _input_errors(form, exc)
         return page(request, "planner/place.html", context, status=400)
-    except NotFound as exc:
+    except services.NotFound as exc:
         raise Http404(str(exc)) from None
     status = dict(Node.Status.choices)[nodes[0].status].lower()
     messages.success(
@@ -193,8 +197,8 @@ def node_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.PlacementRejected as exc:
             context["check"] = {"ok": False, "checks": check_rows(exc.result), "rejected": True}
             return page(request, "planner/node_form.html", context, status=409)
-        except DrfValidationError as exc:
-            _drf_errors(form, exc)
+        except services.InvalidInput as exc:
+            _input_errors(form, exc)
             return page(request, "planner/node_form.html", context, status=400)
         messages.success(request, f"Saved node {data['name']}.")
         return redirect("rack-detail", data["rack"].pk)

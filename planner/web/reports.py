@@ -182,6 +182,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "single_more": max(len(single) - TABLE_ROWS, 0),
         "psu_models": (risks.get("psu_feed_loss") or {}).get("by_model") or [],
         "loops": (risks.get("liquid_no_redundancy") or {}).get("loops") or [],
+        "near_pct": reports.report_near_limit_pct(report),
         "rooms": (data.get("headroom") or {}).get("rooms") or [],
         "previous": CapacityReport.objects.filter(site_id=report.site_id, day__lt=report.day)
         .order_by("-day")

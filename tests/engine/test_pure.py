@@ -1,5 +1,6 @@
 """The engine is plain Python: it imports in a fresh interpreter with neither Django nor Celery importable."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,12 +27,14 @@ print(len(names), leaked)
 
 
 def test_engine_imports_without_django_or_celery():
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL")}
     out = subprocess.run(
         [sys.executable, "-I", "-c", PROBE.format(root=str(ROOT))],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        env=env,
     )
     assert out.returncode == 0, out.stderr
     count, leaked = out.stdout.strip().split(" ", 1)

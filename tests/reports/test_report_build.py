@@ -84,10 +84,11 @@ def test_totals_near_limit_and_risks_by_hand(small_site):
         "max_power_kw": 10.2,
     }
     assert [r["name"] for r in risks["psu_feed_loss"]["racks"]] == ["R1"]
-    loops = risks["liquid_no_redundancy"]["loops"]
-    assert [(lp["name"], lp["racks_served"], lp["usable_kw"]) for lp in loops] == [("CDU 1", 3, 50.0)]
+    # CDU 1 has no redundant unit but carries no liquid heat: COOLING_LIQUID_REDUNDANCY is ok on every rack, so
+    # the report lists no loop (test_liquid_redundancy_from_the_rule has the loaded cases).
+    assert risks["liquid_no_redundancy"] == {"count": 0, "loops": []}
     kinds = [r["kind"] for r in risks["top"]]
-    assert {"liquid_no_redundancy", "single_feed", "psu_feed_loss", "near_limit"} <= set(kinds)
+    assert {"single_feed", "psu_feed_loss", "near_limit"} <= set(kinds)
 
     # First report: nothing to compare with, and one day of history is no trend.
     assert data["changes"]["previous_day"] is None
@@ -204,3 +205,41 @@ def test_no_mail_without_recipients(small_site, settings, mailoutbox, django_cap
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         reports.report_build(small_site.site.id, DAY)
     assert callbacks == [] and mailoutbox == []
+
+
+@pytest.mark.parametrize(
+    ("units", "redundant", "listed"),
+    [
+        (1, 0, True),  # one 50 kW unit, no spare: losing it leaves 0 kW < 8 kW liquid heat -> warn, listed
+        (2, 0, False),  # two 50 kW units, no spare: losing one leaves 50 kW >= 8 kW -> ok (no false alarm)
+        (2, 1, False),  # N+1: the spare is out already -> ok
+    ],
+)
+def test_liquid_redundancy_from_the_rule(db, units, redundant, listed):
+    """The report's loop list is the engine's COOLING_LIQUID_REDUNDANCY verdict, not a count of spare units.
+    One 10 kW node at 80 % liquid: 8 kW of liquid heat on the rack's only CDU."""
+    from planner import selectors
+    from planner.engine import check_rack
+
+    site = f.SiteFactory()
+    room = f.RoomFactory(site=site)
+    rack = f.RackFactory(row=f.RowFactory(room=room))
+    f.PduFactory(rack=rack)
+    model = NodeModel.objects.create(
+        slug="dlc-test", vendor="T", name="DLC", u_height=2, max_power_kw=10, typical_power_kw=8, weight_kg=30,
+        cooling="liquid", liquid_fraction=0.8,
+    )  # fmt: skip
+    f.NodeFactory(rack=rack, model=model)
+    f.CoolingLoopFactory(
+        site=site, room=room, name="CDU", kind="direct_liquid", fluid="water", unit_capacity_kw=50, units=units,
+        redundant_units=redundant, supply_temp_c=30,
+    )  # fmt: skip
+    report = reports.report_build(site.id, DAY)
+    loops = report.data["risks"]["liquid_no_redundancy"]["loops"]
+    rule = {c.code: c.status for c in check_rack(selectors.rack_context(rack.pk)).checks}["COOLING_LIQUID_REDUNDANCY"]
+    assert (rule == "warn") is listed
+    if listed:
+        assert [(lp["name"], lp["racks_at_risk"], lp["usable_kw"]) for lp in loops] == [("CDU", 1, 50.0)]
+        assert any(r["kind"] == "liquid_no_redundancy" for r in report.data["risks"]["top"])
+    else:
+        assert loops == []

@@ -55,7 +55,8 @@ def test_detail_page_renders_charts_from_static_plotly(reader, built):
     fig = json.loads(html[start : html.index("</script>", start)])
     installed = next(t for t in fig["data"] if t["name"] == "Installed load")
     assert len(installed["x"]) == 4
-    assert "R1" in html and "Hall 1" in html and "CDU 1" in html
+    assert "R1" in html and "Hall 1" in html
+    assert "CDU 1" not in html  # no liquid heat on it: COOLING_LIQUID_REDUNDANCY is ok, no loop risk listed
 
 
 def test_chart_json_cannot_break_out_of_its_script_tag(reader, small_site):

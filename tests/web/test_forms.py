@@ -246,3 +246,47 @@ def test_delete_a_whole_site_with_its_power_chain(fac_client, db):
     r = fac_client.post(f"/sites/{s['site'].pk}/delete/", {"confirm": "true"})
     assert r.status_code == 302 and r["Location"] == "/"
     assert not Site.objects.exists() and not PowerSource.objects.exists() and not Node.objects.exists()
+
+
+def test_model_clean_form_and_api_say_the_same(fac_client, api):
+    """One copy of each cross-row invariant, in the model's clean(): the model itself, the page and the API refuse
+    the same node model in the same words (a 2-PSU model needing 3 PSUs)."""
+    from django.core.exceptions import ValidationError
+
+    body = {
+        "slug": "box3",
+        "vendor": "V",
+        "name": "Box3",
+        "u_height": 2,
+        "max_power_kw": 2,
+        "typical_power_kw": 1,
+        "weight_kg": 20,
+        "cooling": "air",
+        "liquid_fraction": 0,
+        "psu_count": 2,
+        "psu_rating_kw": 1,
+        "psus_required": 3,
+    }
+    with pytest.raises(ValidationError) as exc:
+        NodeModel(**body).full_clean()
+    assert exc.value.message_dict["psus_required"] == ["Cannot exceed psu_count."]
+    page = fac_client.post("/node-models/new/", body)
+    assert page.status_code == 400 and "Cannot exceed psu_count." in page.content.decode()
+    assert "onstraint" not in page.content.decode()  # the model's words, not the check constraint's name
+    r = api.post("/api/v1/node-models/", body, format="json")
+    assert r.status_code == 400 and r.json()["errors"]["psus_required"] == ["Cannot exceed psu_count."]
+    body["psus_required"] = 2  # the clean case saves everywhere
+    NodeModel(**{**body, "slug": "box4", "name": "Box4"}).full_clean()
+    assert api.post("/api/v1/node-models/", body, format="json").status_code == 201
+
+
+def test_form_applies_the_apis_input_bounds(fac_client):
+    f.SiteFactory(name="Hall")
+    r = fac_client.post(
+        "/sites/new/", {"name": "X\u202e", "slug": "x", "power_derating": 0.8, "utility_capacity_kw": 1e13}
+    )
+    page = r.content.decode()
+    assert r.status_code == 400 and "Invisible Unicode" in page and "Must be between" in page
+    r = fac_client.post("/sites/new/", {"name": "hall", "slug": "hall2", "power_derating": 0.8})
+    assert r.status_code == 400 and "regardless of case" in r.content.decode()
+    assert fac_client.post("/sites/new/", {"name": "Hall 2", "slug": "hall2", "power_derating": 0.8}).status_code == 302

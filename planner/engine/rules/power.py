@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from planner.engine.results import FAIL, OK, WARN, rule_result
 from planner.engine.rules.state import EPS, REL, IdentityMemo, within
-from planner.engine.units import SQRT3, fmt
+from planner.engine.units import fmt, pdu_usable_kw
 
 if TYPE_CHECKING:
     from planner.engine.inputs import NodeModelSpec, PduSpec, RackContext
@@ -24,7 +24,7 @@ def _pdu_term(p: PduSpec, derating: float) -> tuple[float, str, str]:
     hit = _TERMS.get(key)
     if hit is not None:
         return hit
-    kw = p.voltage_v * p.current_a * (SQRT3 if p.phases == 3 else 1.0) * derating * p.power_factor / 1000.0
+    kw = pdu_usable_kw(p.voltage_v, p.current_a, p.phases, derating, p.power_factor)  # memoised: not a hot call
     root = " x sqrt(3)" if p.phases == 3 else ""
     text = f"{fmt(p.voltage_v)} V x {fmt(p.current_a)} A{root} x {fmt(derating)} x PF {fmt(p.power_factor)}"
     if len(_TERMS) > 4096:

@@ -7,6 +7,7 @@ other rules still say what the placement would do) and sums load, weight and hea
 
 from __future__ import annotations
 
+from planner.engine.flow import heat_split_kw, immersed
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
 
 # Comparisons tolerate float noise (4 x 10.2 = 40.800000000000004): a value passes at its limit. Hot rules
@@ -58,12 +59,7 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
         nodes = tuple(n for n in nodes if n.node_id is None or n.node_id not in gone)
     st.nodes = nodes
 
-    immersion = False
-    for lp in ctx.loops:
-        if lp.kind == "immersion":
-            immersion = True
-            break
-    st.immersion = immersion
+    st.immersion = immersion = immersed(ctx.loops)
 
     load = 0.0
     liquid = 0.0
@@ -105,11 +101,8 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
                 models[m.slug] = [m, q]
             else:
                 entry[1] += q
-    if immersion:
-        liquid = load
     st.load_kw = load
-    st.liquid_kw = liquid
-    st.air_kw = load - liquid if load > liquid else 0.0
+    st.air_kw, st.liquid_kw = heat_split_kw(load, liquid, immersion=immersion)
     st.equipment_kg = frame
     st.nodes_kg = total
     st.rack_scale = rack_scale
