@@ -13,7 +13,17 @@ class CoolingLoopAdminForm(PendingRacksMixin, forms.ModelForm):
 @admin.register(CoolingLoop)
 class CoolingLoopAdmin(SimpleHistoryAdmin):
     form = CoolingLoopAdminForm
-    list_display = ["name", "site", "room", "kind", "unit_capacity_kw", "units", "redundant_units", "fluid"]
+    list_display = [
+        "name",
+        "site",
+        "room",
+        "kind",
+        "unit_capacity_kw",
+        "units",
+        "redundant_units",
+        "fluid",
+        "approach_c",
+    ]
     list_filter = ["kind", "fluid", "site"]
     list_select_related = ["site", "room"]
     filter_horizontal = ["racks"]

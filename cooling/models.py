@@ -65,6 +65,13 @@ class CoolingLoop(models.Model):
     max_flow_lpm = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(0.0)], help_text="Maximum flow, L/min; empty = unknown."
     )
+    approach_c = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text="Direct-liquid and immersion loops: CDU approach, K (node supply = facility supply + approach); "
+        "empty = not given.",
+    )
     racks = models.ManyToManyField(
         Rack, blank=True, related_name="cooling_loops", help_text="Racks served; none = the whole room."
     )
@@ -81,6 +88,7 @@ class CoolingLoop(models.Model):
             models.CheckConstraint(condition=Q(redundant_units__lt=F("units")), name="cooling_loop_redundant_lt_units"),
             positive("delta_t_c"),
             non_negative("max_flow_lpm"),
+            non_negative("approach_c"),
         ]
 
     # The racks a form or serializer is about to give the loop (ids), when it replaces them: ``clean()`` and the
@@ -91,7 +99,13 @@ class CoolingLoop(models.Model):
         return self.name
 
     def clean(self):
-        _raise(self.scope_errors())
+        errors = {}
+        if self.approach_c is not None and self.kind not in self.LIQUID_KINDS:
+            errors["approach_c"] = [
+                "A CDU approach applies to direct_liquid and immersion loops only; leave it empty for air-side units."
+            ]
+        errors.update(self.scope_errors())
+        _raise(errors)
 
     def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
         """The loop's room is of its site; its racks (``pending_rack_ids``, else the stored ones) are in its room,

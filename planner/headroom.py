@@ -13,6 +13,7 @@ from collections import defaultdict
 from planner import engine
 from planner.engine import flow
 from planner.engine.rules import power as engine_power
+from planner.engine.units import node_heat_split_kw
 from planner.selectors import SiteSnapshot
 
 DIMENSIONS = ("power", "cooling_air", "cooling_liquid", "rack_load", "floor", "space")
@@ -111,8 +112,7 @@ def _estimated_fits(items: list[dict], models, power_headroom_kw: float) -> dict
             )
             if m.max_power_kw > 0:
                 bounds.append(math.floor(max(i["power"]["headroom_kw"], 0.0) / m.max_power_kw + 1e-9))
-                air_kw = m.max_power_kw * (1 - m.liquid_fraction)
-                liq_kw = m.max_power_kw * m.liquid_fraction
+                air_kw, liq_kw = node_heat_split_kw(m)
                 if air_kw > 0:
                     bounds.append(math.floor(max(i["cooling_air"]["headroom_kw"], 0.0) / air_kw + 1e-9))
                 if liq_kw > 0:
@@ -149,7 +149,7 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) 
     for rid, ctx in snapshot.contexts.items():
         fed[rid] = engine_power.fed_source_ids(ctx)
         for s in ctx.sources:
-            source_cap[s.source_id] = s.capacity_kw
+            source_cap[s.source_id] = s.usable_kw
         ids = set()
         for lp in (*ctx.loops, *ctx.room.air_loops):
             if lp.loop_id is not None:

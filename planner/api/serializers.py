@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from cooling.models import CoolingLoop
-from planner import engine
+from planner import engine, selectors
 from planner.api.fields import CleanCharField, FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
 from planner.models import Reservation
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
@@ -151,6 +151,7 @@ class SiteSerializer(PlannerModelSerializer):
             "country",
             "utility_capacity_kw",
             "power_derating",
+            "derate_distribution",
             "energy_price_per_kwh",
             "carbon_kg_per_kwh",
             "design_pue",
@@ -217,13 +218,34 @@ class RackSerializer(PlannerModelSerializer):
 
 
 class PowerSourceSerializer(PlannerModelSerializer):
+    usable_kw = serializers.SerializerMethodField(
+        help_text="capacity_kva x power_factor when rated in kVA (the smaller of that and capacity_kw when both are "
+        "given), else capacity_kw; x the site's power_derating for a panel or busway not listed for 100 % "
+        "continuous operation when the site applies derate_distribution (NEC continuous-load rule), kW."
+    )
+
     class Meta:
         model = PowerSource
-        fields = ["id", "site", "name", "kind", "capacity_kw", "parent"]
+        fields = [
+            "id",
+            "site",
+            "name",
+            "kind",
+            "capacity_kw",
+            "capacity_kva",
+            "power_factor",
+            "listed_continuous_100",
+            "parent",
+            "usable_kw",
+        ]
+
+    def get_usable_kw(self, obj: PowerSource) -> float:
+        return round(selectors.source_rating(obj, obj.site)[1], 4)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        model_clean(self, attrs)  # parent of the same site, no loop, feeds only its own site
+        # A rating (kW or kVA; kW <= kVA x PF), parent of the same site, no loop, feeds only its own site.
+        model_clean(self, attrs)
         return attrs
 
 
@@ -284,6 +306,7 @@ class CoolingLoopSerializer(PlannerModelSerializer):
             "delta_t_c",
             "fluid",
             "max_flow_lpm",
+            "approach_c",
             "racks",
             "usable_kw",
         ]
@@ -342,6 +365,7 @@ class NodeModelSerializer(PlannerModelSerializer):
             "psus_required",
             "max_inlet_temp_c",
             "max_supply_temp_c",
+            "heat_output_kw",
             "rack_scale",
             "source",
             "notes",

@@ -43,6 +43,7 @@ from planner import selectors
 from planner.engine import forecast as fc
 from planner.engine.capacity import is_near_limit
 from planner.engine.rules.power import feed_loss_mode
+from planner.engine.units import node_heat_split_kw
 from planner.models import CapacityReport
 from racks.models import Node, Site
 
@@ -402,10 +403,10 @@ def build_report(
             node_count += 1
             if node.node_id in planned_ids:
                 planned_count += 1
-                liquid_kw = m.max_power_kw if immersed else m.max_power_kw * m.liquid_fraction
+                air_kw, liquid_kw = node_heat_split_kw(m, immersed)
                 planned["power"] += m.max_power_kw
                 planned["cooling_liquid"] += liquid_kw
-                planned["cooling_air"] += m.max_power_kw - liquid_kw
+                planned["cooling_air"] += air_kw
                 planned["space"] += m.u_height
                 planned["rack_load"] += m.weight_kg
             exposed = exposed_cache.get(m.slug)

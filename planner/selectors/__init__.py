@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Sum
+from django.db.models import Count
 
 from cooling.models import CoolingLoop
-from planner.engine.flow import RackHeat, site_heat_flow
+from planner.engine.flow import RackHeat, rack_heat_kw, site_heat_flow
 from planner.engine.inputs import (
     CoolingLoopSpec,
     NodeModelSpec,
@@ -32,7 +32,7 @@ from planner.engine.inputs import (
     RowSpec,
     SiteSpec,
 )
-from planner.engine.units import CLOSE_COUPLED_KINDS, loop_usable_kw
+from planner.engine.units import CLOSE_COUPLED_KINDS, loop_usable_kw, source_derating, source_usable_kw
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Site
 
 AIR_SIDE = {k.value for k in CoolingLoop.AIR_SIDE_KINDS}
@@ -40,8 +40,9 @@ LIQUID = {k.value for k in CoolingLoop.LIQUID_KINDS}
 CLOSE = set(CLOSE_COUPLED_KINDS)
 ROOM_POOL = AIR_SIDE - CLOSE
 
-POWER = F("model__max_power_kw")
-LIQUID_HEAT = F("model__max_power_kw") * F("model__liquid_fraction")
+# What a rack's nodes weigh on the budgets comes from the node models' figures through the engine's one heat
+# function (``planner.engine.flow.rack_heat_kw``): rows are counted per (rack, model) in SQL, summed in Python.
+ModelHeat = namedtuple("ModelHeat", "max_power_kw heat_output_kw liquid_fraction")
 
 
 def node_model_spec(model: NodeModel) -> NodeModelSpec:
@@ -61,6 +62,7 @@ def node_model_spec(model: NodeModel) -> NodeModelSpec:
         max_inlet_temp_c=model.max_inlet_temp_c,
         max_supply_temp_c=model.max_supply_temp_c,
         rack_scale=model.rack_scale,
+        heat_output_kw=model.heat_output_kw,
     )
 
 
@@ -69,7 +71,9 @@ def catalogue_specs() -> list[NodeModelSpec]:
     return [node_model_spec(m) for m in NodeModel.objects.all()]
 
 
-SourceRow = namedtuple("SourceRow", "id parent_id name kind capacity_kw")
+SourceRow = namedtuple(
+    "SourceRow", "id parent_id name kind capacity_kw capacity_kva power_factor listed_continuous_100"
+)
 
 
 def _site_sources(site_id: int) -> dict[int, SourceRow]:
@@ -77,7 +81,7 @@ def _site_sources(site_id: int) -> dict[int, SourceRow]:
     return {
         r[0]: SourceRow(*r)
         for r in PowerSource.objects.filter(site_id=site_id).values_list(
-            "id", "parent_id", "name", "kind", "capacity_kw"
+            "id", "parent_id", "name", "kind", "capacity_kw", "capacity_kva", "power_factor", "listed_continuous_100"
         )
     }
 
@@ -109,6 +113,7 @@ def _loop_spec(
         delta_t_c=loop.delta_t_c,
         fluid=loop.fluid,
         max_flow_lpm=loop.max_flow_lpm,
+        approach_c=loop.approach_c,
         other_heat_kw=other_heat_kw,
         racks_served=racks_served,
         other_room_heat_kw=other_room_heat_kw,
@@ -176,7 +181,15 @@ def _pdu_spec(p) -> PduSpec:
     )
 
 
-def _source_spec(source, *, other_load_kw: float) -> PowerSourceSpec:
+def source_rating(source, site) -> tuple[float, float]:
+    """(continuous derating applied, usable kW) of a power source (a SourceRow or a PowerSource) on its site:
+    the engine's ``source_derating`` and ``source_usable_kw``, the one formula every page and answer reads."""
+    derating = source_derating(source.kind, source.listed_continuous_100, site.derate_distribution, site.power_derating)
+    return derating, source_usable_kw(source.capacity_kw, source.capacity_kva, source.power_factor, derating)
+
+
+def _source_spec(source, site, *, other_load_kw: float) -> PowerSourceSpec:
+    derating, usable = source_rating(source, site)
     return PowerSourceSpec(
         source_id=source.id,
         name=source.name,
@@ -184,6 +197,10 @@ def _source_spec(source, *, other_load_kw: float) -> PowerSourceSpec:
         capacity_kw=source.capacity_kw,
         other_load_kw=other_load_kw,
         parent_id=source.parent_id,
+        capacity_kva=source.capacity_kva,
+        power_factor=source.power_factor,
+        derating=derating,
+        usable_kw=usable,
     )
 
 
@@ -273,11 +290,12 @@ def build_site_budgets(
     sources: dict[int, SourceRow],
     loops: list[CoolingLoop],
     links: Iterable[tuple[int, int]],
-    rack_loads: Iterable[tuple[int, int, float, float]],
+    rack_loads: Iterable[tuple],
     pdu_sources: Iterable[tuple[int, int | None]],
 ) -> SiteBudgets:
     """Totals from plain rows: ``links`` (loop id, rack id); ``rack_loads`` (rack id, room id, power kW,
-    liquid-fraction heat kW) of racks with nodes; ``pdu_sources`` (rack id, source id) of every PDU.
+    liquid-fraction heat kW[, heat kW]) of racks with nodes, as ``engine.flow.rack_heat_kw`` gives them (heat
+    omitted: equal to power); ``pdu_sources`` (rack id, source id) of every PDU.
 
     Heat: ``planner.engine.flow.site_heat_flow`` over the most specific liquid loops and the close-coupled
     units serving each rack.
@@ -304,8 +322,9 @@ def build_site_budgets(
     source_kw: dict[int, float] = defaultdict(float)
     heats = []
     power_of: dict[int, float] = {}
-    for rack_id, room_id, power_kw, liquid_kw in rack_loads:
+    for rack_id, room_id, power_kw, liquid_kw, *heat in rack_loads:
         power_kw, liquid_kw = power_kw or 0.0, liquid_kw or 0.0
+        heat_kw = heat[0] if heat and heat[0] is not None else power_kw
         serving = _serving(general_by_room, loops_by_rack, loop_by_id, rack_id, room_id)
         liquid_loops = _most_specific_liquid(serving, room_id)
         heats.append(
@@ -317,6 +336,7 @@ def build_site_budgets(
                 liquid=tuple((lp.id, _usable(lp)) for lp in liquid_loops),
                 close=tuple((lp.id, _usable(lp)) for lp in serving if lp.kind in CLOSE),
                 immersion=any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liquid_loops),
+                heat_kw=heat_kw,
             )
         )
         power_of[rack_id] = power_kw
@@ -396,7 +416,9 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
         nodes=tuple(nodes),
         pdus=tuple(pdus),
         sources=tuple(
-            _source_spec(budgets.sources[sid], other_load_kw=_other(budgets.source_kw.get(sid, 0.0), own.power_kw))
+            _source_spec(
+                budgets.sources[sid], site, other_load_kw=_other(budgets.source_kw.get(sid, 0.0), own.power_kw)
+            )
             for sid in _source_chain_ids(budgets.sources, (p.source_id for p in pdus))
         ),
         loops=tuple(loop_specs),
@@ -409,13 +431,29 @@ def _load_site_budgets(site_id: int) -> SiteBudgets:
     links = CoolingLoop.racks.through.objects.filter(coolingloop__site_id=site_id).values_list(
         "coolingloop_id", "rack_id"
     )
-    rack_loads = (
+    per_model = (
         Node.objects.filter(rack__row__room__site_id=site_id)
-        .values("rack_id", "rack__row__room_id")
-        .annotate(power=Sum(POWER), liquid=Sum(LIQUID_HEAT))
-        .values_list("rack_id", "rack__row__room_id", "power", "liquid")
+        .values(
+            "rack_id", "rack__row__room_id", "model__max_power_kw", "model__heat_output_kw", "model__liquid_fraction"
+        )
+        .annotate(n=Count("id"))
+        .values_list(
+            "rack_id",
+            "rack__row__room_id",
+            "model__max_power_kw",
+            "model__heat_output_kw",
+            "model__liquid_fraction",
+            "n",
+        )
         .order_by()
     )
+    by_rack: dict[tuple[int, int], list] = defaultdict(list)
+    for rack_id, room_id, power, heat, fraction, n in per_model:
+        by_rack[(rack_id, room_id)].append((ModelHeat(power, heat, fraction), n))
+    rack_loads = []
+    for (rack_id, room_id), counts in by_rack.items():
+        power, heat, liquid = rack_heat_kw(counts)
+        rack_loads.append((rack_id, room_id, power, liquid, heat))
     pdu_sources = Pdu.objects.filter(rack__row__room__site_id=site_id).values_list("rack_id", "source_id")
     return build_site_budgets(
         sources=_site_sources(site_id),
@@ -587,14 +625,8 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
     for rack in racks:
         nodes = nodes_by_rack.get(rack.id, ())
         if nodes:
-            rack_loads.append(
-                (
-                    rack.id,
-                    row_by_id[rack.row_id].room_id,
-                    sum(n.model.max_power_kw for n in nodes),
-                    sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes),
-                )
-            )
+            power, heat, liquid = rack_heat_kw((n.model, 1) for n in nodes)
+            rack_loads.append((rack.id, row_by_id[rack.row_id].room_id, power, liquid, heat))
     # The same totals as ``site_budgets`` (one function, so a rack's context is the same either way).
     budgets = build_site_budgets(
         sources=_site_sources(site_id),

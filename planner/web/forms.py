@@ -82,6 +82,7 @@ class SiteForm(ApiValidatedForm):
             "slug": "Slug (used in URLs and the API)",
             "utility_capacity_kw": "Utility capacity (kW)",
             "power_derating": "Power derating (0-1)",
+            "derate_distribution": "Derate panels and busways",
             "energy_price_per_kwh": "Energy price (USD per kWh)",
             "carbon_kg_per_kwh": "Grid carbon (kg CO₂ per kWh)",
             "design_pue": "Design PUE",
@@ -89,6 +90,8 @@ class SiteForm(ApiValidatedForm):
         help_texts = {
             "slug": "Lower-case letters, digits and hyphens, e.g. ashburn-1.",
             "country": "Optional, e.g. US.",
+            "derate_distribution": "Apply the power derating to panels and busways too (NEC continuous load <= 80 % "
+            "of the rating), except those listed for 100 % continuous operation.",
             "design_pue": "Facility power / IT power, ≥ 1.0 (industry average 1.58). Empty: energy figures use 1.0.",
         }
 
@@ -162,9 +165,21 @@ class PowerSourceForm(ApiValidatedForm):
     class Meta:
         model = PowerSource
         fields = form_fields(api.PowerSourceSerializer)
-        labels = {"capacity_kw": "Capacity (kW)", "parent": "Fed from"}
+        labels = {
+            "capacity_kw": "Capacity (kW)",
+            "capacity_kva": "Capacity (kVA)",
+            "power_factor": "Power factor (0-1)",
+            "listed_continuous_100": "Listed for 100 % continuous operation",
+            "parent": "Fed from",
+        }
         help_texts = {
-            "capacity_kw": "Rated output; every rack fed through it (by PDUs or the sources below it) shares it.",
+            "capacity_kw": "Rated output in kW; every rack fed through it (by PDUs or the sources below it) shares it. "
+            "May be empty when the kVA rating is given.",
+            "capacity_kva": "Rated in kVA (e.g. a UPS): usable kW = kVA x power factor; give kW, kVA or both "
+            "(kW may not exceed kVA x power factor).",
+            "power_factor": "Of the kVA rating; 1.0 when rated in kW only.",
+            "listed_continuous_100": "Panels and busways: listed for 100 % continuous load, so the site's "
+            "continuous-load derating (NEC 80 % rule) does not apply.",
             "parent": "The source upstream of this one (e.g. a panel fed from a UPS); empty = top of the chain.",
         }
 
@@ -218,6 +233,7 @@ class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
             "supply_temp_c": "Supply temperature (°C)",
             "delta_t_c": "Design ΔT (K)",
             "max_flow_lpm": "Maximum flow (L/min)",
+            "approach_c": "CDU approach (K)",
             "racks": "Racks served",
         }
         help_texts = {
@@ -227,6 +243,8 @@ class CoolingLoopForm(PendingRacksMixin, ApiValidatedForm):
             "delta_t_c": "Return minus supply: about 10 K for liquid loops, 12 K for room air.",
             "max_flow_lpm": "Liquid loops: the rated flow (CDU or pipework); empty = unknown, no flow limit checked.",
             "units": "Usable kW = unit capacity x (units - redundant units).",
+            "approach_c": "Direct-liquid and immersion loops: node supply = facility supply + approach; empty = not "
+            "given (the supply temperature is then checked at the facility side only).",
             "redundant_units": "Units held in reserve: N+1 → 1.",
             "racks": "Select the racks a rear door, in-row unit or CDU serves; none selected = the whole room "
             "(or site). Hold Ctrl/⌘ to select several.",
@@ -260,6 +278,7 @@ class NodeModelForm(ApiValidatedForm):
             "psus_required": "PSUs required for full power",
             "max_inlet_temp_c": "Max air inlet (°C)",
             "max_supply_temp_c": "Max liquid supply (°C)",
+            "heat_output_kw": "Published heat output (kW)",
             "rack_scale": "Rack-scale system",
         }
         help_texts = {
@@ -270,6 +289,8 @@ class NodeModelForm(ApiValidatedForm):
             "max_inlet_temp_c": "Vendor maximum air inlet; empty = unsourced (not checked).",
             "max_supply_temp_c": "Vendor maximum liquid supply; empty = unsourced or not liquid-cooled.",
             "airflow_cfm": "Optional; vendor figure in cubic feet per minute.",
+            "heat_output_kw": "Vendor's published heat output (BTU/h / 3,412.14); empty = not published. Air heat "
+            "is budgeted at the larger of this and max power.",
             "psus_required": "N of N+N: with one feed lost, half the PSUs must still carry max power.",
             "source": "Where each figure comes from (datasheet, page, date).",
         }

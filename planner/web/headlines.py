@@ -1,4 +1,4 @@
-"""Headline figures of every site for the site list, in five queries whatever the number of sites or racks.
+"""Headline figures of every site for the site list, in six queries whatever the number of sites or racks.
 
 Per-rack sums are aggregated in SQL; loops, links and PDUs come in one query each; the rest is the
 arithmetic of ``planner.web.metrics`` with the loop-serving rules of ``planner.selectors`` (a loop that
@@ -17,11 +17,19 @@ from django.db.models.functions import Coalesce
 
 from cooling.models import CoolingLoop
 from planner import engine
-from planner.engine.flow import RackHeat, air_capacity_kw, air_headroom_kw, liquid_capacity_kw, site_heat_flow
+from planner.engine.flow import (
+    RackHeat,
+    air_capacity_kw,
+    air_headroom_kw,
+    liquid_capacity_kw,
+    rack_heat_kw,
+    site_heat_flow,
+)
 from planner.engine.inputs import CoolingLoopSpec
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS
+from planner.selectors import ModelHeat
 from planner.web.metrics import RackFigures, air_limit_kw, floor_area_m2, power_capacity_kw
-from racks.models import Pdu, Rack, Site
+from racks.models import Node, Pdu, Rack, Site
 
 
 @dataclass
@@ -90,11 +98,6 @@ def site_headlines() -> list[SiteHeadline]:
             site_id=F("row__room__site_id"),
         ).annotate(
             kw=Coalesce(Sum("nodes__model__max_power_kw"), 0.0, output_field=FloatField()),
-            liquid=Coalesce(
-                Sum(F("nodes__model__max_power_kw") * F("nodes__model__liquid_fraction")),
-                0.0,
-                output_field=FloatField(),
-            ),
             weight=Coalesce(Sum("nodes__model__weight_kg"), 0.0, output_field=FloatField()),
             rack_scale_weight=Coalesce(
                 Sum("nodes__model__weight_kg", filter=Q(nodes__model__rack_scale=True)), 0.0, output_field=FloatField()
@@ -103,6 +106,17 @@ def site_headlines() -> list[SiteHeadline]:
             rack_scale=Count("nodes", filter=Q(nodes__model__rack_scale=True)),
         )
     )
+    # Heat per rack through the engine's one heat function (published heat output or max power), from the
+    # nodes counted per (rack, model).
+    counts: dict[int, list] = defaultdict(list)
+    for rack_id, power, heat, fraction, n in (
+        Node.objects.values("rack_id", "model__max_power_kw", "model__heat_output_kw", "model__liquid_fraction")
+        .annotate(n=Count("id"))
+        .values_list("rack_id", "model__max_power_kw", "model__heat_output_kw", "model__liquid_fraction", "n")
+        .order_by()
+    ):
+        counts[rack_id].append((ModelHeat(power, heat, fraction), n))
+    heat_of = {rack_id: rack_heat_kw(c) for rack_id, c in counts.items()}  # (power, heat, liquid) kW
     derating = {s.id: s.power_derating for s in sites}
     site_of_rack = {r["id"]: r["site_id"] for r in racks}
     pdus_by_rack: dict[int, list[tuple[str, float]]] = defaultdict(list)
@@ -145,12 +159,14 @@ def site_headlines() -> list[SiteHeadline]:
                 break
         close = [lp for lp in (*explicit, *room_wide, *site_wide) if lp["kind"] in CLOSE_COUPLED_KINDS]
         serving[r["id"]] = (liquid_loops, close)
+        _power, heat, liquid = heat_of.get(r["id"], (0.0, 0.0, 0.0))
         heats_by_site[r["site_id"]].append(
             RackHeat(
                 r["id"],
                 r["room_id"],
                 r["kw"],
-                r["liquid"],
+                liquid,
+                heat_kw=heat,
                 liquid=tuple((lp["id"], usable_by_loop[lp["id"]]) for lp in liquid_loops),
                 close=tuple((lp["id"], usable_by_loop[lp["id"]]) for lp in close),
                 immersion=any(lp["kind"] == "immersion" for lp in liquid_loops),
@@ -178,13 +194,13 @@ def site_headlines() -> list[SiteHeadline]:
     for r in racks:
         fl = flows[r["site_id"]]
         share = fl.shares[r["id"]]
-        liquid = r["kw"] - share.air_kw
+        liquid = heat_of.get(r["id"], (0.0, 0.0, 0.0))[1] - share.air_kw
         liquid_loops = serving[r["id"]][0]
         rack_scale = r["rack_scale"] > 0
         figures_by_site[r["site_id"]].append(
             RackFigures(
                 kw=r["kw"],
-                air_kw=r["kw"] - liquid,
+                air_kw=share.air_kw,
                 liquid_kw=liquid,
                 power_capacity_kw=power_capacity_kw(pdus_by_rack.get(r["id"], ())),
                 air_capacity_kw=air_capacity(r, fl, share),

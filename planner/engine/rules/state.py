@@ -8,6 +8,7 @@ other rules still say what the placement would do) and sums load, weight and hea
 from __future__ import annotations
 
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
+from planner.engine.units import node_heat_kw
 
 # Comparisons tolerate float noise (4 x 10.2 = 40.800000000000004): a value passes at its limit. Hot rules
 # inline the same test: value <= limit * REL + EPS.
@@ -28,6 +29,7 @@ class RackState:
         "air_kw",
         "ctx",
         "equipment_kg",
+        "heat_kw",
         "immersion",
         "liquid_kw",
         "load_kw",
@@ -66,6 +68,7 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
     st.immersion = immersion
 
     load = 0.0
+    heat = 0.0
     liquid = 0.0
     frame = 0.0
     total = 0.0
@@ -73,9 +76,10 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
     rack_scale = None
     for n in nodes:
         m = n.model
-        p = m.max_power_kw
-        load += p
-        liquid += p * m.liquid_fraction
+        load += m.max_power_kw
+        h = node_heat_kw(m)
+        heat += h
+        liquid += h * m.liquid_fraction
         total += m.weight_kg
         if m.rack_scale:
             rack_scale = m
@@ -92,9 +96,10 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
         st.model = m
         st.added = q
         if q:
-            p = m.max_power_kw
-            load += q * p
-            liquid += q * p * m.liquid_fraction
+            load += q * m.max_power_kw
+            h = node_heat_kw(m)
+            heat += q * h
+            liquid += q * h * m.liquid_fraction
             total += q * m.weight_kg
             if m.rack_scale:
                 rack_scale = m
@@ -106,10 +111,12 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
             else:
                 entry[1] += q
     if immersion:
-        liquid = load
+        liquid = heat
+    # Power is budgeted at max_power_kw; heat at units.node_heat_kw (the published heat output when larger).
     st.load_kw = load
+    st.heat_kw = heat
     st.liquid_kw = liquid
-    st.air_kw = load - liquid if load > liquid else 0.0
+    st.air_kw = heat - liquid if heat > liquid else 0.0
     st.equipment_kg = frame
     st.nodes_kg = total
     st.rack_scale = rack_scale
