@@ -185,11 +185,16 @@ class PowerSourceForm(ApiValidatedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["power_factor"].required = False  # empty: 1.0, as the API's default
         if self.site is not None:
             parents = PowerSource.objects.filter(site=self.site)
             if self.instance.pk:
                 parents = parents.exclude(pk=self.instance.pk)
             self.fields["parent"].queryset = parents
+
+    def clean_power_factor(self):
+        value = self.cleaned_data.get("power_factor")
+        return PowerSource._meta.get_field("power_factor").default if value is None else value
 
 
 class PduForm(ApiValidatedForm):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 # Published heat outputs of the shipped catalogue (reference §1.2/§1.3), converted with the exact factor NVIDIA
-# uses, 1 W = 3.41214 BTU/h (§0.2): kW = BTU/h / 3.41214 / 1000. Models whose vendor publishes no heat output
+# uses, 1 W = 3.41214 BTU/h (§0.2): kW = BTU/h / 3.41214 / 1000, to 0.1 W. Models whose vendor publishes no heat output
 # stay null (air heat is then budgeted at max power). The figures live here, not in an importable module, so
 # later code edits never rewrite what this migration did.
 W_TO_BTU_H = 3.41214
@@ -33,7 +33,8 @@ def set_heat_output(apps, schema_editor):
     NodeModel = apps.get_model("racks", "NodeModel")
     for slug, btu_h in HEAT_OUTPUT_BTU_H.items():
         for model in NodeModel.objects.filter(slug=slug):
-            model.heat_output_kw = btu_h / W_TO_BTU_H / 1000.0
+            # Rounded to 0.1 W (4 decimals of kW): 11.2999 kW; a site export and re-import then compare equal.
+            model.heat_output_kw = round(btu_h / W_TO_BTU_H / 1000.0, 4)
             note = SOURCE_NOTE[slug]
             if note not in model.source:
                 model.source = f"{model.source} {note}".strip()

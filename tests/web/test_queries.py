@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 # History section read it in one query (the rack page: two, the rack's and its nodes' trails; a third only when a
 # shown node change needs an older record as its baseline, which these sites never do).
 PAGES = {
-    "site-list": (lambda s: "/", 8),
+    "site-list": (lambda s: "/", 9),  # + the nodes per (rack, model) for their heat (engine node_heat_kw)
     "site-dashboard": (lambda s: f"/sites/{s['site'].pk}/", 17),
     "room-floorplan": (lambda s: f"/rooms/{s['room'].pk}/", 15),
     "room-floorplan-cooling": (lambda s: f"/rooms/{s['room'].pk}/?metric=cooling_pct", 15),
