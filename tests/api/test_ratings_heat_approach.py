@@ -222,3 +222,32 @@ def test_site_derate_distribution_through_the_api(api):
     r = api.post("/api/v1/sites/", {"name": "D", "slug": "d", "derate_distribution": True}, format="json")
     assert r.status_code == 201 and r.data["derate_distribution"] is True
     assert api.post("/api/v1/sites/", {"name": "E", "slug": "e"}, format="json").data["derate_distribution"] is False
+
+
+def test_export_and_import_carry_the_new_fields():
+    from planner import transfer
+
+    site = f.SiteFactory(derate_distribution=True)
+    room = f.RoomFactory(site=site)
+    f.PowerSourceFactory(
+        site=site, name="UPS-K", capacity_kw=None, capacity_kva=500.0, power_factor=0.9, listed_continuous_100=True
+    )
+    f.CoolingLoopFactory(
+        site=site, room=room, name="CDU-1", kind="direct_liquid", fluid="water", supply_temp_c=32.0, approach_c=3.0
+    )
+    doc = transfer.export_site(site)
+    assert doc["site"]["derate_distribution"] is True
+    src = doc["power_sources"][0]
+    assert (src["capacity_kw"], src["capacity_kva"], src["power_factor"], src["listed_continuous_100"]) == (
+        None,
+        500.0,
+        0.9,
+        True,
+    )
+    assert "usable_kw" not in src  # computed, never exported
+    assert next(lp for lp in doc["cooling_loops"] if lp["name"] == "CDU-1")["approach_c"] == 3.0
+    copy = transfer.import_site(doc, name="Copy K", slug="copy-k").site
+    assert copy.derate_distribution is True
+    ups = PowerSource.objects.get(site=copy, name="UPS-K")
+    assert (ups.capacity_kva, ups.power_factor, ups.listed_continuous_100) == (500.0, 0.9, True)
+    assert CoolingLoop.objects.get(site=copy, name="CDU-1").approach_c == 3.0
