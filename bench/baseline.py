@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from unittest import mock
 
 from planner import selectors
+from planner.engine.flow import rack_heat_kw
 from planner.engine.inputs import (
     PduSpec,
     PlacedNode,
@@ -91,11 +92,13 @@ def budgets(data: SiteData) -> selectors.SiteBudgets:
         nodes = data.nodes[rack.id]
         if nodes:
             rack_air.append((rack.id, *selectors.rack_air_inputs(nodes)))
-            power = sum(n.model.max_power_kw for n in nodes)
-            liquid = sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes)
-            rack_loads.append((rack.id, room_of_rack[rack.id], power, liquid))
+            power, heat, liquid = rack_heat_kw((n.model, 1) for n in nodes)
+            rack_loads.append((rack.id, room_of_rack[rack.id], power, liquid, heat))
     sources = {
-        s.id: selectors.SourceRow(s.id, s.parent_id, s.name, s.kind, s.capacity_kw) for s in data.sources.values()
+        s.id: selectors.SourceRow(
+            s.id, s.parent_id, s.name, s.kind, s.capacity_kw, s.capacity_kva, s.power_factor, s.listed_continuous_100
+        )
+        for s in data.sources.values()
     }
     return selectors.build_site_budgets(
         sources=sources,

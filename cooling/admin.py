@@ -23,6 +23,7 @@ class CoolingLoopAdmin(SimpleHistoryAdmin):
         "redundant_units",
         "fluid",
         "unit_airflow_cfm",
+        "approach_c",
     ]
     list_filter = ["kind", "fluid", "site"]
     list_select_related = ["site", "room"]

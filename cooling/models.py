@@ -71,6 +71,13 @@ class CoolingLoop(models.Model):
         validators=[MinValueValidator(0.001)],
         help_text="Air-side units: air one unit delivers, CFM; empty = unknown (airflow not checked).",
     )
+    approach_c = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text="Direct-liquid and immersion loops: CDU approach, K (node supply = facility supply + approach); "
+        "empty = not given.",
+    )
     racks = models.ManyToManyField(
         Rack, blank=True, related_name="cooling_loops", help_text="Racks served; none = the whole room."
     )
@@ -88,6 +95,7 @@ class CoolingLoop(models.Model):
             positive("delta_t_c"),
             non_negative("max_flow_lpm"),
             positive("unit_airflow_cfm"),
+            non_negative("approach_c"),
         ]
 
     # The racks a form or serializer is about to give the loop (ids), when it replaces them: ``clean()`` and the
@@ -98,7 +106,12 @@ class CoolingLoop(models.Model):
         return self.name
 
     def clean(self):
-        _raise({**self.scope_errors(), **self.design_errors()})
+        errors = self.design_errors()
+        if self.approach_c is not None and self.kind not in self.LIQUID_KINDS:
+            errors["approach_c"] = [
+                "A CDU approach applies to direct_liquid and immersion loops only; leave it empty for air-side units."
+            ]
+        _raise({**self.scope_errors(), **errors})
 
     def design_errors(self) -> dict[str, list[str]]:
         """Units, redundancy, kind and fluid agree (no query)."""

@@ -15,6 +15,7 @@ from django.conf import settings
 from planner import engine, selectors
 from planner.engine import flow
 from planner.engine.rules import power as engine_power
+from planner.engine.units import node_heat_split_kw
 from planner.selectors import SiteSnapshot
 
 DIMENSIONS = ("power", "cooling_air", "cooling_liquid", "rack_load", "floor", "space")
@@ -120,7 +121,7 @@ def _estimated_fits(items: list[dict], immersed: list[bool], models, power_headr
         total = 0
         u = max(m.u_height, 1)
         power = m.max_power_kw
-        splits = {imm: flow.heat_split_kw(power, power * m.liquid_fraction, immersion=imm) for imm in (False, True)}
+        splits = {imm: node_heat_split_kw(m, imm) for imm in (False, True)}
         weight = m.weight_kg if m.weight_kg > 0 and not m.rack_scale else 0.0
         for block_u, empty, power_head, air_head, liq_head, load_head, immersion in rows:
             n = (1 if empty else 0) if m.rack_scale else block_u // u
@@ -179,7 +180,7 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) 
     for rid, ctx in snapshot.contexts.items():
         fed[rid] = engine_power.fed_source_ids(ctx)
         for s in ctx.sources:
-            source_cap[s.source_id] = s.capacity_kw
+            source_cap[s.source_id] = s.usable_kw
         ids = set()
         for lp in (*ctx.loops, *ctx.room.air_loops):
             if lp.loop_id is not None:

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from planner import engine, selectors
 from planner.engine.costs import RetrofitConfig
-from planner.engine.flow import heat_split_kw, immersed, room_air_left_kw
+from planner.engine.flow import heat_split_kw, immersed, rack_heat_kw, room_air_left_kw
 from planner.engine.inputs import NodeModelSpec, Placement, RackContext
 from planner.engine.retrofit import RetrofitInput, advise_retrofits
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS
@@ -56,10 +56,8 @@ def retrofit_options(
     """
     config = config or retrofit_config()
     models = [n.model for n in ctx.nodes] + [m for m, count in extra for _ in range(count)]
-    power_kw = sum(m.max_power_kw for m in models)
-    _, liquid_kw = heat_split_kw(
-        power_kw, sum(m.max_power_kw * m.liquid_fraction for m in models), immersion=immersed(ctx.loops)
-    )
+    power_kw, heat_kw, liquid_kw = rack_heat_kw((m, 1) for m in models)
+    _, liquid_kw = heat_split_kw(heat_kw, liquid_kw, immersion=immersed(ctx.loops))
     if failing_codes is None:
         failing = set()
         for model, count in extra:
@@ -67,17 +65,18 @@ def retrofit_options(
             failing |= {c.code for c in result.checks if c.status == "fail"}
         failing_codes = tuple(sorted(failing))
     if target_kw is not None:
-        power_kw, liquid_kw = target_kw, 0.0
+        power_kw, heat_kw, liquid_kw = target_kw, target_kw, 0.0
     liquid_loops = [lp for lp in ctx.loops if lp.kind in LIQUID_KINDS]
     air_loops_kw = sum(
         engine.loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in ctx.room.air_loops
     )
     close = [lp for lp in ctx.loops if lp.kind in CLOSE_COUPLED_KINDS]
-    room_air_after = room_air_left_kw(ctx.room.other_air_heat_kw, power_kw - liquid_kw, close)
+    room_air_after = room_air_left_kw(ctx.room.other_air_heat_kw, heat_kw - liquid_kw, close)
     weight_kg = ctx.rack.empty_weight_kg + sum(m.weight_kg for m in models)
     supply_limits = [m.max_supply_temp_c for m in models if m.liquid_fraction > 0 and m.max_supply_temp_c is not None]
     inp = RetrofitInput(
         target_kw=power_kw,
+        air_heat_kw=max(heat_kw - liquid_kw, 0.0) if target_kw is None else None,
         liquid_heat_kw=liquid_kw,
         failing_codes=failing_codes,
         containment=ctx.row.containment,

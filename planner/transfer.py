@@ -42,6 +42,7 @@ from simple_history.utils import bulk_create_with_history
 from cooling.models import CoolingLoop
 from planner import budget_tokens, engine, selectors, services
 from planner.api import serializers as s
+from planner.engine.flow import rack_heat_kw
 from planner.engine.inputs import PlacedNode, Placement
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
 
@@ -440,13 +441,12 @@ class _NodePlacer:
         # in full, so each loop's ``n_racks`` is recomputed to the value it has.
         loops = [lp for lp in b.loops if lp.id in listed or lp.n_racks == 0]
         links = [link for link in self.links if link[0] in listed]
-        power_kw = sum(n.model.max_power_kw for n in placed)
-        liquid_kw = sum(n.model.max_power_kw * n.model.liquid_fraction for n in placed)
+        power_kw, heat_kw, liquid_kw = rack_heat_kw((n.model, 1) for n in placed)
         one = selectors.build_site_budgets(
             sources=b.sources,
             loops=loops,
             links=links,
-            rack_loads=[(rack.pk, self.rooms[rack.pk].pk, power_kw, liquid_kw)],
+            rack_loads=[(rack.pk, self.rooms[rack.pk].pk, power_kw, liquid_kw, heat_kw)],
             pdu_sources=[(rack.pk, p.source_id) for p in self.pdus[rack.pk]],
             rack_air=[(rack.pk, *selectors.rack_air_inputs(placed))],
         )

@@ -6,7 +6,15 @@ from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Sit
 
 @admin.register(Site)
 class SiteAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "slug", "country", "utility_capacity_kw", "power_derating", "design_pue"]
+    list_display = [
+        "name",
+        "slug",
+        "country",
+        "utility_capacity_kw",
+        "power_derating",
+        "derate_distribution",
+        "design_pue",
+    ]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -50,7 +58,16 @@ class RackAdmin(SimpleHistoryAdmin):
 
 @admin.register(PowerSource)
 class PowerSourceAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "site", "kind", "capacity_kw", "parent"]
+    list_display = [
+        "name",
+        "site",
+        "kind",
+        "capacity_kw",
+        "capacity_kva",
+        "power_factor",
+        "listed_continuous_100",
+        "parent",
+    ]
     list_filter = ["kind", "site"]
     list_select_related = ["site", "parent"]
 
@@ -65,7 +82,17 @@ class PduAdmin(SimpleHistoryAdmin):
 
 @admin.register(NodeModel)
 class NodeModelAdmin(SimpleHistoryAdmin):
-    list_display = ["slug", "vendor", "name", "u_height", "max_power_kw", "weight_kg", "cooling", "rack_scale"]
+    list_display = [
+        "slug",
+        "vendor",
+        "name",
+        "u_height",
+        "max_power_kw",
+        "heat_output_kw",
+        "weight_kg",
+        "cooling",
+        "rack_scale",
+    ]
     list_filter = ["cooling", "rack_scale", "vendor"]
     search_fields = ["slug", "name"]
 

@@ -134,6 +134,11 @@ class Site(models.Model):
         validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
         help_text="Share of a breaker's rating usable for continuous load (NEC 210.20(A): 0.8; IEC sites: 1.0).",
     )
+    derate_distribution = models.BooleanField(
+        default=False,
+        help_text="Apply the site's power_derating to panels and busways (NEC continuous-load rule, reference "
+        "§4.5), except those listed for 100 % continuous operation.",
+    )
     energy_price_per_kwh = models.FloatField(
         null=True, blank=True, validators=NON_NEGATIVE, help_text="Energy price in USD per kWh."
     )
@@ -387,7 +392,28 @@ class PowerSource(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="power_sources")
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    capacity_kw = models.FloatField(validators=NON_NEGATIVE, help_text="Capacity in kW.")
+    capacity_kw = models.FloatField(
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+        help_text="Rating in kW; may be empty when capacity_kva is given.",
+    )
+    capacity_kva = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.001)],
+        help_text="Rating in kVA (usable kW = kVA x power factor); empty = rated in kW only.",
+    )
+    power_factor = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text="Power factor of the kVA rating (0 < PF <= 1).",
+    )
+    listed_continuous_100 = models.BooleanField(
+        default=False,
+        help_text="Panel or busway listed for 100 % continuous operation: the site's continuous-load derating "
+        "does not apply to it (reference §4.5).",
+    )
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children")
     # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
     netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
@@ -399,6 +425,15 @@ class PowerSource(models.Model):
             unique_ci("name", parent="site", what="power source", within="site"),
             models.UniqueConstraint(fields=["site", "name"], name="racks_powersource_unique_name_per_site"),
             non_negative("capacity_kw"),
+            positive("capacity_kva"),
+            models.CheckConstraint(
+                condition=Q(power_factor__gt=0, power_factor__lte=1), name="racks_powersource_power_factor_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_kw__isnull=False) | Q(capacity_kva__isnull=False),
+                name="racks_powersource_kw_or_kva",
+                violation_error_message="Give capacity_kw or capacity_kva (or both).",
+            ),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="racks_powersource_not_own_parent"),
         ]
 
@@ -406,7 +441,25 @@ class PowerSource(models.Model):
         return self.name
 
     def clean(self):
-        _raise(self.scope_errors())
+        errors = self.rating_errors()
+        errors.update(self.scope_errors())
+        _raise(errors)
+
+    def rating_errors(self) -> dict[str, list[str]]:
+        """At least one of capacity_kw / capacity_kva; with both, the kW rating cannot exceed kVA x PF (real power
+        is at most apparent power times the power factor, reference §4.4)."""
+        kw, kva, pf = self.capacity_kw, self.capacity_kva, self.power_factor
+        if kw is None and kva is None:
+            msg = "Give capacity_kw or capacity_kva (or both): a power source needs a rating."
+            return {"capacity_kw": [msg], "capacity_kva": [msg]}
+        if kw is not None and kva is not None and pf is not None and kw > kva * pf * (1 + 1e-9) + 1e-9:
+            return {
+                "capacity_kw": [
+                    f"{kw:g} kW exceeds capacity_kva x power_factor = {kva:g} kVA x {pf:g} = {kva * pf:g} kW: "
+                    "a source cannot deliver more real power than its apparent power times its power factor."
+                ]
+            }
+        return {}
 
     def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
         """The source's parent is of the source's site and not below the source; what the source feeds (PDUs
@@ -562,6 +615,13 @@ class NodeModel(models.Model):
     max_supply_temp_c = models.FloatField(
         null=True, blank=True, help_text="Max liquid supply, °C; empty = unsourced or not liquid-cooled."
     )
+    heat_output_kw = models.FloatField(
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+        help_text="Vendor's published heat output, kW; empty = not published. Air heat is budgeted at the larger "
+        "of this and max power.",
+    )
     rack_scale = models.BooleanField(default=False, help_text="A whole-rack system: needs an empty rack.")
     gpus = models.PositiveIntegerField(null=True, blank=True, help_text="GPUs per system; null = unknown.")
     source = models.TextField(blank=True, default="", help_text="Where each figure comes from.")
@@ -580,6 +640,7 @@ class NodeModel(models.Model):
             non_negative("weight_kg"),
             non_negative("psu_rating_kw"),
             non_negative("airflow_cfm"),
+            non_negative("heat_output_kw"),
             models.CheckConstraint(
                 condition=Q(liquid_fraction__gte=0, liquid_fraction__lte=1),
                 name="racks_nodemodel_liquid_fraction_range",

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from cooling.models import CoolingLoop
-from planner import engine
+from planner import engine, selectors
 from planner.api.fields import CleanCharField, FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
 from planner.models import Reservation
 from planner.validation import WRITABLE_FIELDS
@@ -182,13 +182,23 @@ class RackSerializer(PlannerModelSerializer):
 
 
 class PowerSourceSerializer(PlannerModelSerializer):
+    usable_kw = serializers.SerializerMethodField(
+        help_text="capacity_kva x power_factor when rated in kVA (the smaller of that and capacity_kw when both are "
+        "given), else capacity_kw; x the site's power_derating for a panel or busway not listed for 100 % "
+        "continuous operation when the site applies derate_distribution (NEC continuous-load rule), kW."
+    )
+
     class Meta:
         model = PowerSource
-        fields = ["id", *WRITABLE_FIELDS["power_source"]]
+        fields = ["id", *WRITABLE_FIELDS["power_source"], "usable_kw"]
+
+    def get_usable_kw(self, obj: PowerSource) -> float:
+        return round(selectors.source_rating(obj, obj.site)[1], 4)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        model_clean(self, attrs)  # parent of the same site, no loop, feeds only its own site
+        # A rating (kW or kVA; kW <= kVA x PF), parent of the same site, no loop, feeds only its own site.
+        model_clean(self, attrs)
         return attrs
 
 

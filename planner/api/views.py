@@ -107,7 +107,7 @@ class RackViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, views
 
 @with_brief
 class PowerSourceViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
-    queryset = PowerSource.objects.all()
+    queryset = PowerSource.objects.select_related("site")
     serializer_class = s.PowerSourceSerializer
     filterset_fields = {"site": ["exact"], "kind": ["exact"], "parent": ["exact", "isnull"]}
     search_fields = ["name"]

@@ -21,7 +21,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from planner.engine.units import AIR_SIDE_KINDS, CLOSE_COUPLED_KINDS, LIQUID_KINDS, airflow_cfm, loop_usable_kw
+from planner.engine.units import (
+    AIR_SIDE_KINDS,
+    CLOSE_COUPLED_KINDS,
+    LIQUID_KINDS,
+    airflow_cfm,
+    loop_usable_kw,
+    node_heat_kw,
+)
 
 ROOM_POOL_KINDS = AIR_SIDE_KINDS - CLOSE_COUPLED_KINDS
 loop_usable = loop_usable_kw
@@ -35,6 +42,7 @@ __all__ = [
     "close_coupled_credit_kw",
     "pass_through",
     "proportional_split",
+    "rack_heat_kw",
     "room_air_left_kw",
     "site_heat_flow",
 ]
@@ -172,12 +180,13 @@ def immersed(loops) -> bool:
     return any(lp.kind == "immersion" for lp in loops)
 
 
-def heat_split_kw(power_kw: float, liquid_kw: float, *, immersion: bool) -> tuple[float, float]:
-    """(air kW, liquid kW) of a load of ``power_kw`` whose nodes put ``liquid_kw`` into liquid (the sum of
-    max power x liquid fraction): in an immersion tank all of it goes to liquid; air is the rest, never below 0.
-    The one copy of the split: the rack state (every rule), rack headroom and the site flow call it."""
-    liquid = power_kw if immersion else liquid_kw
-    return (power_kw - liquid if power_kw > liquid else 0.0), liquid
+def heat_split_kw(heat_kw: float, liquid_kw: float, *, immersion: bool) -> tuple[float, float]:
+    """(air kW, liquid kW) of a rack's heat ``heat_kw`` (the sum of ``units.node_heat_kw``) whose nodes put
+    ``liquid_kw`` into liquid (the sum of heat x liquid fraction): in an immersion tank all of it goes to
+    liquid; air is the rest, never below 0. The one copy of the split: the rack state (every rule), rack
+    headroom and the site flow call it."""
+    liquid = heat_kw if immersion else liquid_kw
+    return (heat_kw - liquid if heat_kw > liquid else 0.0), liquid
 
 
 # --- the whole site -----------------------------------------------------------------------------------
@@ -188,7 +197,8 @@ class RackHeat:
     """One rack's input to the site flow: its power and liquid heat (kW) and the loops serving it.
 
     ``liquid``/``close``: (loop id, usable kW) of the liquid loops and close-coupled units serving it;
-    ``immersion``: a serving loop is a tank (all heat to liquid).
+    ``immersion``: a serving loop is a tank (all heat to liquid). ``heat_kw``: the rack's whole heat, the sum of
+    ``units.node_heat_kw`` over its nodes (``rack_heat_kw``); None = its power (no published heat output).
     """
 
     rack_id: int
@@ -198,6 +208,7 @@ class RackHeat:
     liquid: tuple[tuple[int, float], ...] = ()
     close: tuple[tuple[int, float], ...] = ()
     immersion: bool = False
+    heat_kw: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +234,19 @@ class SiteHeatFlow:
     room_air_left_kw: dict[int, float]  # what the CRAH pool carries
 
 
+def rack_heat_kw(models_counts) -> tuple[float, float, float]:
+    """(power kW, heat kW, liquid-fraction heat kW) of a rack's nodes: ``models_counts`` is (model, count)
+    pairs, a model being anything ``units.node_heat_kw`` reads (with ``liquid_fraction``). Power at
+    max_power_kw, heat at ``node_heat_kw``; the liquid share is liquid_fraction x heat (a tank takes all)."""
+    power = heat = liquid = 0.0
+    for m, n in models_counts:
+        h = node_heat_kw(m)
+        power += n * m.max_power_kw
+        heat += n * h
+        liquid += n * h * m.liquid_fraction
+    return power, heat, liquid
+
+
 def site_heat_flow(racks: Iterable[RackHeat]) -> SiteHeatFlow:
     """Two passes: offers per unit, then what each unit passes on to its room."""
     racks = list(racks)
@@ -232,7 +256,8 @@ def site_heat_flow(racks: Iterable[RackHeat]) -> SiteHeatFlow:
     usable_of: dict[int, float] = {}
     pre = []
     for r in racks:
-        air, liquid = heat_split_kw(r.power_kw, r.liquid_kw, immersion=r.immersion)
+        heat = r.power_kw if r.heat_kw is None else r.heat_kw
+        air, liquid = heat_split_kw(heat, r.liquid_kw, immersion=r.immersion)
         if not r.liquid:
             liquid_by = {}
         else:

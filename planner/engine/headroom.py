@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.engine.check import check_placement
-from planner.engine.flow import air_headroom_kw, heat_split_kw, liquid_headroom_kw
+from planner.engine.flow import air_headroom_kw, liquid_headroom_kw
 from planner.engine.inputs import NodeModelSpec, Placement, RackContext
 from planner.engine.results import CheckResult, json_number
 from planner.engine.rules.cooling import close_coupled_loops, liquid_loops, room_air_capacity_kw, usable
@@ -24,7 +24,7 @@ from planner.engine.rules.floor import floor_area_m2
 from planner.engine.rules.power import fed_source_ids, rack_power_capacity_kw
 from planner.engine.rules.space import auto_capacity, space_summary
 from planner.engine.rules.state import build_state
-from planner.engine.units import FEET_PER_RACK, FLUIDS, air_kw_per_rack_limit, flow_heat_kw
+from planner.engine.units import FEET_PER_RACK, FLUIDS, air_kw_per_rack_limit, flow_heat_kw, node_heat_split_kw
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +160,9 @@ def rack_headroom(ctx: RackContext, models: Sequence[NodeModelSpec] = ()) -> Rac
     fed = fed_source_ids(ctx)
     for s in ctx.sources:
         if s.source_id in fed:
-            power_cands.append((s.capacity_kw - s.other_load_kw - load, f"{s.kind} {s.name}"))
-        elif s.other_load_kw > s.capacity_kw:  # over capacity already: POWER_UPSTREAM fails whatever is added
-            power_cands.append((s.capacity_kw - s.other_load_kw, f"{s.kind} {s.name}"))
+            power_cands.append((s.usable_kw - s.other_load_kw - load, f"{s.kind} {s.name}"))
+        elif s.other_load_kw > s.usable_kw:  # over capacity already: POWER_UPSTREAM fails whatever is added
+            power_cands.append((s.usable_kw - s.other_load_kw, f"{s.kind} {s.name}"))
     if ctx.site.utility_capacity_kw is not None:
         power_cands.append((ctx.site.utility_capacity_kw - ctx.site.other_load_kw - load, "site utility"))
     power_head, power_by = _min(power_cands)
@@ -294,7 +294,7 @@ def _estimate(ctx, st, m: NodeModelSpec, blocks, power_head, air_head, liq_head,
     p = m.max_power_kw
     if p > 0:
         bound = min(bound, _floor_div(power_head, p))
-        air, liquid = heat_split_kw(p, p * m.liquid_fraction, immersion=st.immersion)
+        air, liquid = node_heat_split_kw(m, st.immersion)
         if air > 0:
             bound = min(bound, _floor_div(air_head, air))
         if liquid > 0:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from planner.engine.units import source_usable_kw
+
 
 @dataclass(frozen=True, slots=True)
 class NodeModelSpec:
@@ -29,6 +31,7 @@ class NodeModelSpec:
     max_supply_temp_c: float | None  # liquid supply limit; None: unsourced / not liquid
     rack_scale: bool = False
     name: str = ""
+    heat_output_kw: float | None = None  # vendor's published heat output; None: not published (units.node_heat_kw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +67,21 @@ class PowerSourceSpec:
     source_id: int
     name: str
     kind: str
-    capacity_kw: float
+    capacity_kw: float | None  # the kW rating (None: rated in kVA only)
     other_load_kw: float = 0.0
     parent_id: int | None = None
+    capacity_kva: float | None = None
+    power_factor: float = 1.0
+    derating: float = 1.0  # continuous-load factor applied (units.source_derating); 1.0: none
+    usable_kw: float | None = None  # units.source_usable_kw of the above (the selector passes it; filled if None)
+
+    def __post_init__(self) -> None:
+        if self.usable_kw is None:
+            object.__setattr__(
+                self,
+                "usable_kw",
+                source_usable_kw(self.capacity_kw, self.capacity_kva, self.power_factor, self.derating),
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +109,7 @@ class CoolingLoopSpec:
     racks_served: int = 0
     other_room_heat_kw: float = 0.0
     unit_airflow_cfm: float | None = None  # air one unit delivers (air-side units); None: unknown
+    approach_c: float | None = None  # liquid loops: CDU approach, K (node supply = supply + approach); None: not given
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,79 @@ def loop_usable_kw(unit_capacity_kw: float, units: int, redundant_units: int) ->
     return unit_capacity_kw * n if n > 0 else 0.0
 
 
+# Reference §4.5 (NEC 210.20(A), 215.3; P* [S32]): continuous load <= 80 % of the rating of panels, busways and
+# feeders unless the assembly is listed for 100 % continuous operation. The kinds it applies to, where the site
+# applies it (Site.derate_distribution, with the site's power_derating).
+DERATED_SOURCE_KINDS = frozenset({"panel", "busway"})
+CONTINUOUS_RULE_SOURCE = "§4.5 NEC 210.20(A) P* [S32]"
+
+
+def source_derating(kind: str, listed_continuous_100: bool, derate_distribution: bool, power_derating: float) -> float:
+    """The continuous-load factor of one power source: the site's ``power_derating`` for a panel or busway when
+    the site applies it (``derate_distribution``) and the assembly is not listed for 100 %; else 1.0 (§4.5)."""
+    if derate_distribution and kind in DERATED_SOURCE_KINDS and not listed_continuous_100:
+        return power_derating
+    return 1.0
+
+
+def source_usable_kw(
+    capacity_kw: float | None, capacity_kva: float | None = None, power_factor: float = 1.0, derating: float = 1.0
+) -> float:
+    """Usable kW of a power source (the one formula; every reader of a source's capacity uses it).
+
+    Rating: ``capacity_kva x power_factor`` when rated in kVA (§4.4: P = S x PF); the kW rating when only that
+    is given; with both, the smaller (real power is bounded by both; the models' ``clean()`` keeps the kW
+    rating <= kVA x PF). Then x ``derating`` (``source_derating``). 500 kVA x PF 0.9 x 0.8 = 360 kW.
+    No rating at all: 0 kW.
+    """
+    if capacity_kva is not None:
+        rating = capacity_kva * power_factor
+        if capacity_kw is not None and capacity_kw < rating:
+            rating = capacity_kw
+    elif capacity_kw is not None:
+        rating = capacity_kw
+    else:
+        rating = 0.0
+    return rating * derating
+
+
+def source_usable_text(
+    capacity_kw: float | None, capacity_kva: float | None = None, power_factor: float = 1.0, derating: float = 1.0
+) -> str:
+    """The arithmetic of ``source_usable_kw`` for a message, e.g. "500 kVA x PF 0.9 x 0.8 continuous (§4.5 ...)"."""
+    if capacity_kva is not None:
+        kva = f"{fmt(capacity_kva)} kVA x PF {fmt(power_factor)}"
+        if capacity_kw is not None and capacity_kw < capacity_kva * power_factor:
+            text = f"min({fmt(capacity_kw)} kW, {kva})"
+        else:
+            text = kva
+    else:
+        text = f"{fmt(capacity_kw or 0.0)} kW rated"
+    if derating != 1.0:
+        text += f" x {fmt(derating)} continuous ({CONTINUOUS_RULE_SOURCE})"
+    return text
+
+
+def node_heat_kw(model) -> float:
+    """Heat a node puts out, kW (DESIGN "Air"): its published heat output when the vendor gives one, else its
+    max power; never below max power (all electrical power becomes heat, §4.1). ``model``: anything with
+    ``max_power_kw`` and ``heat_output_kw`` (an engine NodeModelSpec, a catalogue row). DGX H100: 38,557 BTU/h
+    / 3.41214 = 11.300 kW > 10.2 kW (§1.3). Power is still budgeted at max_power_kw."""
+    power = model.max_power_kw
+    heat = getattr(model, "heat_output_kw", None)
+    return heat if heat is not None and heat > power else power
+
+
+def node_heat_split_kw(model, immersion: bool = False) -> tuple[float, float]:
+    """(air heat kW, liquid heat kW) of one node: liquid_fraction of its heat to liquid, the rest to air; all of
+    it to liquid in an immersion tank."""
+    heat = node_heat_kw(model)
+    if immersion:
+        return 0.0, heat
+    liquid = heat * model.liquid_fraction
+    return heat - liquid, liquid
+
+
 def coolant_flow_lpm(heat_kw: float, delta_t_c: float, fluid: str) -> float:
     """Volumetric flow (L/min) to carry ``heat_kw`` at ``delta_t_c``: kW x 60 / (rho x cp x dT) (§4.3).
 

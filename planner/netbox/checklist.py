@@ -66,7 +66,8 @@ def site_checklist(site: Site) -> list[dict]:
                 )
             )
     for src in sources:
-        if src.netbox_id is not None and src.capacity_kw <= PANEL_UNSET_KW:
+        unset = src.capacity_kva is None and (src.capacity_kw is None or src.capacity_kw <= PANEL_UNSET_KW)
+        if src.netbox_id is not None and unset:
             items.append(
                 _item(
                     "missing",

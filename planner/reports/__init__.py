@@ -44,13 +44,13 @@ from planner import headroom as headroom_mod
 from planner import resilience, selectors
 from planner.engine import forecast as fc
 from planner.engine.capacity import is_near_limit, near_limit_headroom_share
-from planner.engine.flow import heat_split_kw, immersed
+from planner.engine.flow import immersed
 from planner.engine.results import WARN
 from planner.engine.rules.cooling import liquid_loops as rack_liquid_loops
 from planner.engine.rules.cooling import rule_liquid_redundancy
 from planner.engine.rules.power import feed_loss_mode
 from planner.engine.rules.state import build_state
-from planner.engine.units import loop_usable_kw
+from planner.engine.units import loop_usable_kw, node_heat_split_kw
 from planner.models import CapacityReport
 from racks.models import Node, Site
 
@@ -435,7 +435,7 @@ def build_report(
             node_count += 1
             if node.node_id in planned_ids:
                 planned_count += 1
-                air_kw, liquid_kw = heat_split_kw(m.max_power_kw, m.max_power_kw * m.liquid_fraction, immersion=in_tank)
+                air_kw, liquid_kw = node_heat_split_kw(m, in_tank)
                 planned["power"] += m.max_power_kw
                 planned["cooling_liquid"] += liquid_kw
                 planned["cooling_air"] += air_kw

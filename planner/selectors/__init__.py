@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Q, Sum
+from django.db.models import Count
 
 from cooling.models import CoolingLoop
 from planner.engine.flow import (
@@ -24,6 +24,7 @@ from planner.engine.flow import (
     air_delta_t_c,
     loop_airflow_cfm,
     rack_airflow_cfm,
+    rack_heat_kw,
     room_airflow_demand_cfm,
     site_heat_flow,
 )
@@ -39,7 +40,13 @@ from planner.engine.inputs import (
     RowSpec,
     SiteSpec,
 )
-from planner.engine.units import CLOSE_COUPLED_KINDS, loop_usable_kw
+from planner.engine.units import (
+    CLOSE_COUPLED_KINDS,
+    loop_usable_kw,
+    node_heat_split_kw,
+    source_derating,
+    source_usable_kw,
+)
 from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Site
 
 AIR_SIDE = {k.value for k in CoolingLoop.AIR_SIDE_KINDS}
@@ -47,11 +54,9 @@ LIQUID = {k.value for k in CoolingLoop.LIQUID_KINDS}
 CLOSE = set(CLOSE_COUPLED_KINDS)
 ROOM_POOL = AIR_SIDE - CLOSE
 
-POWER = F("model__max_power_kw")
-LIQUID_HEAT = F("model__max_power_kw") * F("model__liquid_fraction")
-# COOLING_AIRFLOW inputs per rack: catalogue CFM where given, air kW of the nodes without one.
-RATED_CFM = Sum("model__airflow_cfm")
-UNRATED_AIR_KW = Sum(POWER - LIQUID_HEAT, filter=Q(model__airflow_cfm__isnull=True))
+# What a rack's nodes weigh on the budgets comes from the node models' figures through the engine's one heat
+# function (``planner.engine.flow.rack_heat_kw``): rows are counted per (rack, model) in SQL, summed in Python.
+ModelHeat = namedtuple("ModelHeat", "max_power_kw heat_output_kw liquid_fraction airflow_cfm", defaults=(None,))
 
 
 def node_model_spec(model: NodeModel) -> NodeModelSpec:
@@ -71,6 +76,7 @@ def node_model_spec(model: NodeModel) -> NodeModelSpec:
         max_inlet_temp_c=model.max_inlet_temp_c,
         max_supply_temp_c=model.max_supply_temp_c,
         rack_scale=model.rack_scale,
+        heat_output_kw=model.heat_output_kw,
     )
 
 
@@ -79,7 +85,9 @@ def catalogue_specs() -> list[NodeModelSpec]:
     return [node_model_spec(m) for m in NodeModel.objects.all()]
 
 
-SourceRow = namedtuple("SourceRow", "id parent_id name kind capacity_kw")
+SourceRow = namedtuple(
+    "SourceRow", "id parent_id name kind capacity_kw capacity_kva power_factor listed_continuous_100"
+)
 
 
 def _site_sources(site_id: int) -> dict[int, SourceRow]:
@@ -87,7 +95,7 @@ def _site_sources(site_id: int) -> dict[int, SourceRow]:
     return {
         r[0]: SourceRow(*r)
         for r in PowerSource.objects.filter(site_id=site_id).values_list(
-            "id", "parent_id", "name", "kind", "capacity_kw"
+            "id", "parent_id", "name", "kind", "capacity_kw", "capacity_kva", "power_factor", "listed_continuous_100"
         )
     }
 
@@ -133,6 +141,7 @@ def _loop_spec(
         delta_t_c=loop.delta_t_c,
         fluid=loop.fluid,
         max_flow_lpm=loop.max_flow_lpm,
+        approach_c=loop.approach_c,
         other_heat_kw=other_heat_kw,
         racks_served=racks_served,
         other_room_heat_kw=other_room_heat_kw,
@@ -211,7 +220,15 @@ def _pdu_spec(p) -> PduSpec:
     )
 
 
-def _source_spec(source, *, other_load_kw: float) -> PowerSourceSpec:
+def source_rating(source, site) -> tuple[float, float]:
+    """(continuous derating applied, usable kW) of a power source (a SourceRow or a PowerSource) on its site:
+    the engine's ``source_derating`` and ``source_usable_kw``, the one formula every page and answer reads."""
+    derating = source_derating(source.kind, source.listed_continuous_100, site.derate_distribution, site.power_derating)
+    return derating, source_usable_kw(source.capacity_kw, source.capacity_kva, source.power_factor, derating)
+
+
+def _source_spec(source, site, *, other_load_kw: float) -> PowerSourceSpec:
+    derating, usable = source_rating(source, site)
     return PowerSourceSpec(
         source_id=source.id,
         name=source.name,
@@ -219,6 +236,10 @@ def _source_spec(source, *, other_load_kw: float) -> PowerSourceSpec:
         capacity_kw=source.capacity_kw,
         other_load_kw=other_load_kw,
         parent_id=source.parent_id,
+        capacity_kva=source.capacity_kva,
+        power_factor=source.power_factor,
+        derating=derating,
+        usable_kw=usable,
     )
 
 
@@ -273,8 +294,9 @@ class SiteBudgets:
     _chains: dict = field(default_factory=dict, repr=False, compare=False)
     _chain_specs: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def source_specs(self, pdu_source_ids: tuple, own_power_kw: float) -> tuple[PowerSourceSpec, ...]:
-        """The power sources above the given PDU feeds, each with the load of every other rack (kW)."""
+    def source_specs(self, pdu_source_ids: tuple, own_power_kw: float, site) -> tuple[PowerSourceSpec, ...]:
+        """The power sources above the given PDU feeds, each with the load of every other rack (kW). ``site``:
+        the site these budgets are of (its derating settings are part of its budget token's state)."""
         key = (pdu_source_ids, own_power_kw)
         specs = self._chain_specs.get(key)
         if specs is None:
@@ -282,7 +304,7 @@ class SiteBudgets:
             if chain is None:
                 chain = self._chains[pdu_source_ids] = tuple(_source_chain_ids(self.sources, pdu_source_ids))
             specs = self._chain_specs[key] = tuple(
-                _source_spec(self.sources[sid], other_load_kw=_other(self.source_kw.get(sid, 0.0), own_power_kw))
+                _source_spec(self.sources[sid], site, other_load_kw=_other(self.source_kw.get(sid, 0.0), own_power_kw))
                 for sid in chain
             )
         return specs
@@ -330,14 +352,15 @@ def build_site_budgets(
     sources: dict[int, SourceRow],
     loops: list[CoolingLoop],
     links: Iterable[tuple[int, int]],
-    rack_loads: Iterable[tuple[int, int, float, float]],
+    rack_loads: Iterable[tuple],
     pdu_sources: Iterable[tuple[int, int | None]],
     rack_air: Iterable[tuple[int, float | None, float | None]] = (),
 ) -> SiteBudgets:
     """Totals from plain rows: ``links`` (loop id, rack id); ``rack_loads`` (rack id, room id, power kW,
-    liquid-fraction heat kW) of racks with nodes; ``pdu_sources`` (rack id, source id) of every PDU;
-    ``rack_air`` (rack id, catalogue CFM of its nodes that have one, air kW of those that have none) of racks
-    with nodes (a rack with nodes missing from it has unknown node air).
+    liquid-fraction heat kW[, heat kW]) of racks with nodes, as ``engine.flow.rack_heat_kw`` gives them (heat
+    omitted: equal to power); ``pdu_sources`` (rack id, source id) of every PDU; ``rack_air`` (rack id,
+    catalogue CFM of its nodes that have one, air kW of those that have none) of racks with nodes (a rack with
+    nodes missing from it has unknown node air).
 
     Heat: ``planner.engine.flow.site_heat_flow`` over the most specific liquid loops and the close-coupled
     units serving each rack.
@@ -366,8 +389,9 @@ def build_site_budgets(
     power_of: dict[int, float] = {}
     chain_of = _chain_memo(sources)
     serving_of: dict[int, list[CoolingLoop]] = {}
-    for rack_id, room_id, power_kw, liquid_kw in rack_loads:
+    for rack_id, room_id, power_kw, liquid_kw, *heat in rack_loads:
         power_kw, liquid_kw = power_kw or 0.0, liquid_kw or 0.0
+        heat_kw = heat[0] if heat and heat[0] is not None else power_kw
         serving = serving_of[rack_id] = _serving(general_by_room, loops_by_rack, loop_by_id, rack_id, room_id)
         liquid_loops = most_specific_liquid(serving, room_id)
         heats.append(
@@ -379,6 +403,7 @@ def build_site_budgets(
                 liquid=tuple((lp.id, _usable(lp)) for lp in liquid_loops),
                 close=tuple((lp.id, _usable(lp)) for lp in serving if lp.kind in CLOSE),
                 immersion=any(lp.kind == CoolingLoop.Kind.IMMERSION for lp in liquid_loops),
+                heat_kw=heat_kw,
             )
         )
         power_of[rack_id] = power_kw
@@ -502,7 +527,7 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
         rack=_rack_spec(rack),
         nodes=tuple(nodes),
         pdus=tuple(pdus),
-        sources=budgets.source_specs(tuple(p.source_id for p in pdus), own.power_kw),
+        sources=budgets.source_specs(tuple(p.source_id for p in pdus), own.power_kw, site),
         loops=tuple(loop_specs),
     )
 
@@ -513,21 +538,45 @@ def _load_site_budgets(site_id: int) -> SiteBudgets:
     links = CoolingLoop.racks.through.objects.filter(coolingloop__site_id=site_id).values_list(
         "coolingloop_id", "rack_id"
     )
-    rows = list(
+    per_model = (
         Node.objects.filter(rack__row__room__site_id=site_id)
-        .values("rack_id", "rack__row__room_id")
-        .annotate(power=Sum(POWER), liquid=Sum(LIQUID_HEAT), rated=RATED_CFM, unrated=UNRATED_AIR_KW)
-        .values_list("rack_id", "rack__row__room_id", "power", "liquid", "rated", "unrated")
+        .values(
+            "rack_id",
+            "rack__row__room_id",
+            "model__max_power_kw",
+            "model__heat_output_kw",
+            "model__liquid_fraction",
+            "model__airflow_cfm",
+        )
+        .annotate(n=Count("id"))
+        .values_list(
+            "rack_id",
+            "rack__row__room_id",
+            "model__max_power_kw",
+            "model__heat_output_kw",
+            "model__liquid_fraction",
+            "model__airflow_cfm",
+            "n",
+        )
         .order_by()
     )
+    by_rack: dict[tuple[int, int], list] = defaultdict(list)
+    for rack_id, room_id, power, heat, fraction, cfm, n in per_model:
+        by_rack[(rack_id, room_id)].append((ModelHeat(power, heat, fraction, cfm), n))
+    rack_loads = []
+    rack_air = []
+    for (rack_id, room_id), counts in by_rack.items():
+        power, heat, liquid = rack_heat_kw(counts)
+        rack_loads.append((rack_id, room_id, power, liquid, heat))
+        rack_air.append((rack_id, *rack_air_inputs(counts)))
     pdu_sources = Pdu.objects.filter(rack__row__room__site_id=site_id).values_list("rack_id", "source_id")
     return build_site_budgets(
         sources=_site_sources(site_id),
         loops=loops,
         links=list(links),
-        rack_loads=[r[:4] for r in rows],
+        rack_loads=rack_loads,
         pdu_sources=list(pdu_sources),
-        rack_air=[(r[0], r[4], r[5]) for r in rows],
+        rack_air=rack_air,
     )
 
 
@@ -652,17 +701,17 @@ def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
     )
 
 
-def rack_air_inputs(nodes: Iterable[PlacedNode]) -> tuple[float, float]:
-    """(catalogue CFM of the nodes that have one, air kW of those that have none): ``build_site_budgets``'s
-    ``rack_air`` for nodes held in memory (the SQL sums RATED_CFM and UNRATED_AIR_KW do the same)."""
+def rack_air_inputs(models_counts) -> tuple[float, float]:
+    """(catalogue CFM of the nodes that have one, air kW of those that have none) of (model, count) pairs:
+    ``build_site_budgets``'s ``rack_air``. Air kW is the air share of the node's heat (``node_heat_split_kw``),
+    as COOLING_AIRFLOW computes it."""
     rated = 0.0
     unrated = 0.0
-    for n in nodes:
-        m = n.model
+    for m, n in models_counts:
         if m.airflow_cfm is not None:
-            rated += m.airflow_cfm
+            rated += n * m.airflow_cfm
         else:
-            unrated += m.max_power_kw * (1.0 - m.liquid_fraction)
+            unrated += n * node_heat_split_kw(m)[0]
     return rated, unrated
 
 
@@ -743,15 +792,9 @@ def site_snapshot(site_id: int) -> SiteSnapshot:
     for rack in racks:
         nodes = nodes_by_rack.get(rack.id, ())
         if nodes:
-            rack_air.append((rack.id, *rack_air_inputs(nodes)))
-            rack_loads.append(
-                (
-                    rack.id,
-                    row_by_id[rack.row_id].room_id,
-                    sum(n.model.max_power_kw for n in nodes),
-                    sum(n.model.max_power_kw * n.model.liquid_fraction for n in nodes),
-                )
-            )
+            rack_air.append((rack.id, *rack_air_inputs((n.model, 1) for n in nodes)))
+            power, heat, liquid = rack_heat_kw((n.model, 1) for n in nodes)
+            rack_loads.append((rack.id, row_by_id[rack.row_id].room_id, power, liquid, heat))
     # The same totals as ``site_budgets`` (one function, so a rack's context is the same either way).
     budgets = build_site_budgets(
         sources=_site_sources(site_id),
@@ -790,8 +833,6 @@ def failure_index_of(snap: SiteSnapshot):
     """The what-if / N-1 index of an already built site snapshot (no query)."""
     from planner.engine.failure import build_index
 
-    sources = [
-        PowerSourceSpec(r.id, r.name, r.kind, r.capacity_kw, 0.0, r.parent_id) for r in snap.budgets.sources.values()
-    ]
+    sources = [_source_spec(r, snap.site, other_load_kw=0.0) for r in snap.budgets.sources.values()]
     loops = [_loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in snap.loops]
     return build_index(snap.contexts, snap.gpus_by_slug, sources=sources, loops=loops)

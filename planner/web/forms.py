@@ -59,6 +59,7 @@ class SiteForm(PlannerModelForm):
             "slug": "Slug (used in URLs and the API)",
             "utility_capacity_kw": "Utility capacity (kW)",
             "power_derating": "Power derating (0-1)",
+            "derate_distribution": "Derate panels and busways",
             "energy_price_per_kwh": "Energy price (USD per kWh)",
             "carbon_kg_per_kwh": "Grid carbon (kg CO₂ per kWh)",
             "design_pue": "Design PUE",
@@ -66,6 +67,8 @@ class SiteForm(PlannerModelForm):
         help_texts = {
             "slug": "Lower-case letters, digits and hyphens, e.g. ashburn-1.",
             "country": "Optional, e.g. US.",
+            "derate_distribution": "Apply the power derating to panels and busways too (NEC continuous load <= 80 % "
+            "of the rating), except those listed for 100 % continuous operation.",
             "design_pue": "Facility power / IT power, ≥ 1.0 (industry average 1.58). Empty: energy figures use 1.0.",
         }
 
@@ -134,19 +137,36 @@ class PowerSourceForm(PlannerModelForm):
     class Meta:
         model = PowerSource
         fields = form_fields("power_source")
-        labels = {"capacity_kw": "Capacity (kW)", "parent": "Fed from"}
+        labels = {
+            "capacity_kw": "Capacity (kW)",
+            "capacity_kva": "Capacity (kVA)",
+            "power_factor": "Power factor (0-1)",
+            "listed_continuous_100": "Listed for 100 % continuous operation",
+            "parent": "Fed from",
+        }
         help_texts = {
-            "capacity_kw": "Rated output; every rack fed through it (by PDUs or the sources below it) shares it.",
+            "capacity_kw": "Rated output in kW; every rack fed through it (by PDUs or the sources below it) shares it. "
+            "May be empty when the kVA rating is given.",
+            "capacity_kva": "Rated in kVA (e.g. a UPS): usable kW = kVA x power factor; give kW, kVA or both "
+            "(kW may not exceed kVA x power factor).",
+            "power_factor": "Of the kVA rating; 1.0 when rated in kW only.",
+            "listed_continuous_100": "Panels and busways: listed for 100 % continuous load, so the site's "
+            "continuous-load derating (NEC 80 % rule) does not apply.",
             "parent": "The source upstream of this one (e.g. a panel fed from a UPS); empty = top of the chain.",
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["power_factor"].required = False  # empty: 1.0, as the API's default
         if self.site is not None:
             parents = PowerSource.objects.filter(site=self.site)
             if self.instance.pk:
                 parents = parents.exclude(pk=self.instance.pk)
             self.fields["parent"].queryset = parents
+
+    def clean_power_factor(self):
+        value = self.cleaned_data.get("power_factor")
+        return PowerSource._meta.get_field("power_factor").default if value is None else value
 
 
 class PduForm(PlannerModelForm):
@@ -187,6 +207,7 @@ class CoolingLoopForm(PendingRacksMixin, PlannerModelForm):
             "delta_t_c": "Design ΔT (K)",
             "max_flow_lpm": "Maximum flow (L/min)",
             "unit_airflow_cfm": "Airflow of one unit (CFM)",
+            "approach_c": "CDU approach (K)",
             "racks": "Racks served",
         }
         help_texts = {
@@ -198,6 +219,8 @@ class CoolingLoopForm(PendingRacksMixin, PlannerModelForm):
             "unit_airflow_cfm": "Air-side units (CRAH, in-row, rear door): the air one unit delivers; empty = unknown, "
             "airflow not checked. Delivered airflow = unit airflow x (units - redundant units).",
             "units": "Usable kW = unit capacity x (units - redundant units).",
+            "approach_c": "Direct-liquid and immersion loops: node supply = facility supply + approach; empty = not "
+            "given (the supply temperature is then checked at the facility side only).",
             "redundant_units": "Units held in reserve: N+1 → 1.",
             "racks": "Select the racks a rear door, in-row unit or CDU serves; none selected = the whole room "
             "(or site). Hold Ctrl/⌘ to select several.",
@@ -229,6 +252,7 @@ class NodeModelForm(PlannerModelForm):
             "psus_required": "PSUs required for full power",
             "max_inlet_temp_c": "Max air inlet (°C)",
             "max_supply_temp_c": "Max liquid supply (°C)",
+            "heat_output_kw": "Published heat output (kW)",
             "rack_scale": "Rack-scale system",
             "gpus": "GPUs per system",
         }
@@ -241,6 +265,8 @@ class NodeModelForm(PlannerModelForm):
             "max_inlet_temp_c": "Vendor maximum air inlet; empty = unsourced (not checked).",
             "max_supply_temp_c": "Vendor maximum liquid supply; empty = unsourced or not liquid-cooled.",
             "airflow_cfm": "Optional; vendor figure in cubic feet per minute.",
+            "heat_output_kw": "Vendor's published heat output (BTU/h / 3,412.14); empty = not published. Air heat "
+            "is budgeted at the larger of this and max power.",
             "psus_required": "N of N+N: with one feed lost, half the PSUs must still carry max power.",
             "source": "Where each figure comes from (datasheet, page, date).",
         }

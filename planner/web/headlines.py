@@ -16,11 +16,11 @@ from django.db.models.functions import Coalesce
 
 from cooling.models import CoolingLoop
 from planner import engine, selectors
-from planner.engine.flow import air_capacity_kw, air_headroom_kw, liquid_capacity_kw
+from planner.engine.flow import air_capacity_kw, air_headroom_kw, liquid_capacity_kw, rack_heat_kw
 from planner.engine.inputs import CoolingLoopSpec
 from planner.engine.units import CLOSE_COUPLED_KINDS
 from planner.web.metrics import RackFigures, air_limit_kw, floor_area_m2, power_capacity_kw
-from racks.models import Pdu, Rack, Site
+from racks.models import Node, Pdu, Rack, Site
 
 
 @dataclass
@@ -89,11 +89,6 @@ def site_headlines() -> list[SiteHeadline]:
             site_id=F("row__room__site_id"),
         ).annotate(
             kw=Coalesce(Sum("nodes__model__max_power_kw"), 0.0, output_field=FloatField()),
-            liquid=Coalesce(
-                Sum(F("nodes__model__max_power_kw") * F("nodes__model__liquid_fraction")),
-                0.0,
-                output_field=FloatField(),
-            ),
             weight=Coalesce(Sum("nodes__model__weight_kg"), 0.0, output_field=FloatField()),
             rack_scale_weight=Coalesce(
                 Sum("nodes__model__weight_kg", filter=Q(nodes__model__rack_scale=True)), 0.0, output_field=FloatField()
@@ -102,6 +97,17 @@ def site_headlines() -> list[SiteHeadline]:
             rack_scale=Count("nodes", filter=Q(nodes__model__rack_scale=True)),
         )
     )
+    # Heat per rack through the engine's one heat function (published heat output or max power), from the
+    # nodes counted per (rack, model).
+    counts: dict[int, list] = defaultdict(list)
+    for rack_id, power, heat, fraction, n in (
+        Node.objects.values("rack_id", "model__max_power_kw", "model__heat_output_kw", "model__liquid_fraction")
+        .annotate(n=Count("id"))
+        .values_list("rack_id", "model__max_power_kw", "model__heat_output_kw", "model__liquid_fraction", "n")
+        .order_by()
+    ):
+        counts[rack_id].append((selectors.ModelHeat(power, heat, fraction), n))
+    heat_of = {rack_id: rack_heat_kw(c) for rack_id, c in counts.items()}  # (power, heat, liquid) kW
     derating = {s.id: s.power_derating for s in sites}
     site_of_rack = {r["id"]: r["site_id"] for r in racks}
     pdus_by_rack: dict[int, list[tuple[str, float]]] = defaultdict(list)
@@ -124,9 +130,10 @@ def site_headlines() -> list[SiteHeadline]:
     loops_of_site: dict[int, list[CoolingLoop]] = defaultdict(list)
     for lp in loops:
         loops_of_site[lp.site_id].append(lp)
-    loads_by_site: dict[int, list[tuple[int, int, float, float]]] = defaultdict(list)
+    loads_by_site: dict[int, list[tuple[int, int, float, float, float]]] = defaultdict(list)
     for r in racks:
-        loads_by_site[r["site_id"]].append((r["id"], r["room_id"], r["kw"], r["liquid"]))
+        _power, heat, liquid = heat_of.get(r["id"], (0.0, 0.0, 0.0))
+        loads_by_site[r["site_id"]].append((r["id"], r["room_id"], r["kw"], liquid, heat))
     budgets = {
         site_id: selectors.build_site_budgets(
             sources={}, loops=loops_of_site[site_id], links=links_by_site[site_id], rack_loads=loads, pdu_sources=()
@@ -160,13 +167,13 @@ def site_headlines() -> list[SiteHeadline]:
     for r in racks:
         fl = budgets[r["site_id"]]
         share = fl.share(r["id"])
-        liquid = r["kw"] - share.air_heat_kw
+        liquid = heat_of.get(r["id"], (0.0, 0.0, 0.0))[1] - share.air_heat_kw
         liquid_loops = serving[r["id"]][0]
         rack_scale = r["rack_scale"] > 0
         figures_by_site[r["site_id"]].append(
             RackFigures(
                 kw=r["kw"],
-                air_kw=r["kw"] - liquid,
+                air_kw=share.air_heat_kw,
                 liquid_kw=liquid,
                 power_capacity_kw=power_capacity_kw(pdus_by_rack.get(r["id"], ())),
                 air_capacity_kw=air_capacity(r, fl, share),

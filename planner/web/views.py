@@ -114,6 +114,8 @@ def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     for lp in loops:
         lp.usable_kw = engine.loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units)
     sources = list(PowerSource.objects.filter(site_id=pk).select_related("parent").order_by("name"))
+    for s in sources:
+        s.derating, s.usable_kw = selectors.source_rating(s, site)
     reports = list(
         CapacityReport.objects.filter(site_id=pk)
         .order_by("-day")

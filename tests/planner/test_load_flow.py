@@ -39,7 +39,10 @@ def _rule(result, code):
 
 
 def _door_room(door_kw: float):
-    """Three racks of 4 x H100 (40.8 kW air each) in one room; a rear door listing R1 only; CRAH 45 kW."""
+    """Three racks of 4 x H100 in one room; a rear door listing R1 only; CRAH 45 kW.
+
+    Air heat per rack at NVIDIA's published heat output (reference §1.2/§1.3, 38,557 BTU/h / 3.41214 = 11.2999
+    kW per system, stored to 0.1 W): 4 x 11.2999 = 45.1996 kW (power 40.8 kW)."""
     site = SiteFactory()
     room = RoomFactory(site=site)
     row = RowFactory(room=room, air_kw_per_rack_limit=50.0)
@@ -56,23 +59,24 @@ def _door_room(door_kw: float):
 
 
 def test_a_rear_door_is_never_added_to_the_rooms_pool():
-    # Before: room air 3 x 40.8 = 122.4 kW <= 45 CRAH + 80 door = 125 kW: OK (the door's 39.2 kW spare was
-    # credited against R2 and R3, which it does not serve). After: the door removes R1's 40.8 kW and no
-    # more; the CRAH carries R2 + R3 = 81.6 kW > 45 kW.
+    # Before: room air 3 x 45.1996 = 135.6 kW vs 45 CRAH + 80 door = 125 kW (the door's spare credited against
+    # R2 and R3, which it does not serve). Now: the door removes R1's 45.1996 kW and no more; the CRAH carries
+    # R2 + R3 = 2 x 45.1996 = 90.3992 kW > 45 kW.
     _site, racks = _door_room(80.0)
     r = _rule(engine.check_rack(selectors.rack_context(racks[2].id)), "COOLING_AIR_ROOM")
     assert r.status == "fail"
-    assert r.value == pytest.approx(2 * 40.8) and r.limit == pytest.approx(45.0)
+    assert r.value == pytest.approx(2 * 45.1996) and r.limit == pytest.approx(45.0)
 
 
 def test_a_rear_door_short_of_its_racks_heat_passes_the_rest_to_the_room():
-    # A 30 kW door on R1 (40.8 kW): 10.8 kW reaches the room; the room carries 10.8 + 81.6 = 92.4 kW.
+    # A 30 kW door on R1 (45.1996 kW air): 15.1996 kW reaches the room; the room carries 15.1996 + 90.3992 =
+    # 105.5988 kW.
     _site, racks = _door_room(30.0)
     for rack in racks:
         r = _rule(engine.check_rack(selectors.rack_context(rack.id)), "COOLING_AIR_ROOM")
-        assert r.value == pytest.approx(10.8 + 81.6)
+        assert r.value == pytest.approx(15.1996 + 90.3992)
     door_rack = _rule(engine.check_rack(selectors.rack_context(racks[0].id)), "COOLING_AIR_RACK")
-    assert door_rack.value == pytest.approx(40.8 - 30.0)
+    assert door_rack.value == pytest.approx(45.1996 - 30.0)
 
 
 def test_clean_room_with_doors_on_every_rack_stays_ok():
@@ -84,8 +88,9 @@ def test_clean_room_with_doors_on_every_rack_stays_ok():
         r = RackFactory(row=row)
         _feeds(r)
         _fill(r, "dgx-h100", 4)
+        # 50 kW doors >= 4 x 11.2999 = 45.1996 kW air heat each (published heat output): nothing reaches the room.
         door = CoolingLoopFactory(
-            site=site, room=room, kind="rear_door", unit_capacity_kw=45.0, units=1, redundant_units=0, fluid="water"
+            site=site, room=room, kind="rear_door", unit_capacity_kw=50.0, units=1, redundant_units=0, fluid="water"
         )
         door.racks.set([r])
     for rack in RackFactory._meta.model.objects.filter(row=row):

@@ -32,11 +32,12 @@ def test_totals_near_limit_and_risks_by_hand(small_site):
     assert report.it_load_kw == approx(19.7)
     assert report.power_capacity_kw == approx(3 * PDU_KW, abs=1e-3)
 
-    # Air: hot-aisle containment gives 25 kW per rack (75 kW) under a 2 x 100 kW CRAH room; all heat is air.
+    # Air: hot-aisle containment gives 25 kW per rack (75 kW) under a 2 x 100 kW CRAH room; all heat is air,
+    # the H100's at its published heat output 11.2999 kW (reference §1.3): 11.2999 + 6.5 + 2 x 1.5 = 20.7999 kW.
     assert totals["cooling_air"]["capacity"] == approx(75.0)
-    assert totals["cooling_air"]["load"] == approx(19.7)
-    assert totals["cooling_air"]["headroom"] == approx(75.0 - 19.7)
-    assert report.air_heat_kw == approx(19.7)
+    assert totals["cooling_air"]["load"] == approx(20.7999, abs=1e-3)
+    assert totals["cooling_air"]["headroom"] == approx(75.0 - 20.7999, abs=1e-3)
+    assert report.air_heat_kw == approx(20.7999, abs=1e-3)
     # Liquid: one 50 kW CDU, nothing on it.
     assert totals["cooling_liquid"]["capacity"] == approx(50.0)
     assert totals["cooling_liquid"]["load"] == approx(0.0)

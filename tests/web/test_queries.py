@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 # History section read it in one query (the rack page: two, the rack's and its nodes' trails; a third only when a
 # shown node change needs an older record as its baseline, which these sites never do).
 PAGES = {
-    "site-list": (lambda s: "/", 8),
+    "site-list": (lambda s: "/", 9),  # + the nodes per (rack, model) for their heat (engine node_heat_kw)
     # + the site's token before the snapshot and again before its N-1 sweep is cached
     "site-dashboard": (lambda s: f"/sites/{s['site'].pk}/", 19),
     # the site, its token, the ten queries of the snapshot, the token again

@@ -1,10 +1,11 @@
 """COOLING_AIR_RACK, COOLING_AIR_ROOM, COOLING_AIRFLOW, COOLING_LIQUID, COOLING_FLOW, COOLING_TEMPERATURE
 (reference §2-§4).
 
-Heat: all electrical power becomes heat. A node's liquid_fraction goes to liquid, the rest to air; when any
-loop serving the rack is an immersion tank, all the rack's heat goes to liquid. Where the heat goes (liquid
-loops in proportion to capacity, close-coupled units only for their racks, the rest to the room's CRAH pool)
-is ``planner.engine.flow``'s.
+Heat: all electrical power becomes heat; a node's heat is its published heat output when the vendor gives a
+larger one (``units.node_heat_kw``; power stays at max_power_kw). A node's liquid_fraction of it goes to liquid,
+the rest to air; when any loop serving the rack is an immersion tank, all the rack's heat goes to liquid. Where
+the heat goes (liquid loops in proportion to capacity, close-coupled units only for their racks, the rest to
+the room's CRAH pool) is ``planner.engine.flow``'s.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from planner.engine.units import (
     air_kw_per_rack_limit,
     fmt,
     loop_usable_kw,
+    node_heat_split_kw,
 )
 
 if TYPE_CHECKING:
@@ -103,13 +105,20 @@ def rule_air_rack(st: RackState) -> RuleResult:
     if net < 0:
         net = 0.0
     ok = net <= limit * REL + EPS
-    head = f"air heat {air:.2f} kW"
+    head = f"air heat {air:.2f} kW{heat_basis(st)}"
     if st.immersion:
         head += " (immersion: all heat to liquid)"
     if terms:
         head += f" - {close:.2f} kW close-coupled ({'; '.join(terms)}) = {net:.2f} kW"
     msg = f"{head} {'<=' if ok else '>'} {limit:.2f} kW per rack ({basis})"
     return rule_result("COOLING_AIR_RACK", OK if ok else FAIL, msg, net, limit, "kW")
+
+
+def heat_basis(st: RackState) -> str:
+    """A note for the air rules when the rack's heat (published heat outputs) exceeds its max power."""
+    if st.heat_kw <= st.load_kw * REL + EPS:
+        return ""
+    return f" (heat at the vendors' published heat output: {st.heat_kw:.2f} kW vs {st.load_kw:.2f} kW max power)"
 
 
 def room_air_capacity_kw(ctx: RackContext) -> float:
@@ -121,7 +130,7 @@ def rule_air_room(st: RackState) -> RuleResult:
     air = st.air_kw
     load = room_air_left_kw(room.other_air_heat_kw, air, close_coupled_loops(st.ctx))
     mine = load - room.other_air_heat_kw
-    arith = f"{room.other_air_heat_kw:.2f} kW other racks + {mine:.2f} kW this rack = {load:.2f} kW"
+    arith = f"{room.other_air_heat_kw:.2f} kW other racks + {mine:.2f} kW this rack{heat_basis(st)} = {load:.2f} kW"
     if mine < air - EPS:
         arith += f" (of its {air:.2f} kW air heat, close-coupled units remove {air - mine:.2f} kW)"
     if not room.air_loops:
@@ -176,7 +185,7 @@ def rack_node_airflow(st: RackState) -> tuple[float | None, str]:
             rated += count * m.airflow_cfm
             terms.append(f"{count} x {m.slug} {fmt(m.airflow_cfm)} CFM (catalogue)")
             continue
-        air_kw = count * m.max_power_kw * (1.0 - m.liquid_fraction)
+        air_kw = count * node_heat_split_kw(m)[0]  # air share of its heat (published heat when larger)
         if air_kw <= 0:
             continue
         unrated += air_kw
@@ -447,8 +456,20 @@ def air_side_loops(ctx: RackContext) -> list[CoolingLoopSpec]:
     return out
 
 
+# Reference §2.2 (S [S22][S63]): the CDU's approach sits between facility (FWS) and technology (TCS) supply, so
+# TCS supply >= FWS supply + approach. No default approach is sourced: a loop without one is checked at the
+# facility supply only, and the message says so.
+APPROACH_SOURCE = "§2.2 S [S22][S63]"
+
+
+def node_supply_temp_c(lp: CoolingLoopSpec) -> float:
+    """Liquid supply temperature at the node: facility supply + the CDU approach when given (§2.2)."""
+    return lp.supply_temp_c + lp.approach_c if lp.approach_c is not None else lp.supply_temp_c
+
+
 def rule_temperature(st: RackState) -> RuleResult:
-    """Loop supply temperature <= node limit: liquid loops vs max_supply_temp_c, air side vs max_inlet_temp_c.
+    """Supply temperature at the node <= node limit: liquid loops (facility supply + CDU approach) vs
+    max_supply_temp_c, air side vs max_inlet_temp_c.
 
     The message names every failing pair, else the smallest margin; value/limit are the worst margin's.
     """
@@ -472,10 +493,11 @@ def rule_temperature(st: RackState) -> RuleResult:
                     notes.append(f"{m.slug}: vendor liquid supply limit unsourced")
                 else:
                     for lp in liquid:
-                        margin = limit - lp.supply_temp_c
+                        at_node = node_supply_temp_c(lp)
+                        margin = limit - at_node
                         checked += 1
-                        entry = (margin, m.slug, lp.name, lp.supply_temp_c, limit, "max liquid supply")
-                        if not within(lp.supply_temp_c, limit):
+                        entry = (margin, m.slug, lp.name, at_node, limit, "max liquid supply", lp)
+                        if not within(at_node, limit):
                             fails.append(entry)
                         if worst is None or margin < worst[0]:
                             worst = entry
@@ -490,16 +512,25 @@ def rule_temperature(st: RackState) -> RuleResult:
                     for lp in air:
                         margin = limit - lp.supply_temp_c
                         checked += 1
-                        entry = (margin, m.slug, lp.name, lp.supply_temp_c, limit, "max inlet")
+                        entry = (margin, m.slug, lp.name, lp.supply_temp_c, limit, "max inlet", None)
                         if not within(lp.supply_temp_c, limit):
                             fails.append(entry)
                         if worst is None or margin < worst[0]:
                             worst = entry
 
     def line(e) -> str:
-        margin, slug, name, supply, limit, what = e
+        margin, slug, name, supply, limit, what, lp = e
         op = "<=" if margin >= 0 else ">"
-        return f"{slug}: {name} supply {supply:.1f} C {op} {limit:.1f} C {what} (margin {margin:.1f} K)"
+        if lp is None:
+            where = f"supply {supply:.1f} C"
+        elif lp.approach_c is None:
+            where = f"supply {supply:.1f} C (CDU approach not given: checked at the facility supply only)"
+        else:
+            where = (
+                f"facility supply {lp.supply_temp_c:.1f} C + {fmt(lp.approach_c)} K CDU approach = {supply:.1f} C "
+                f"at the node ({APPROACH_SOURCE})"
+            )
+        return f"{slug}: {name} {where} {op} {limit:.1f} C {what} (margin {margin:.1f} K)"
 
     if fails:
         msg = "; ".join([line(e) for e in fails[:6]] + notes)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from planner.engine.results import FAIL, OK, WARN, rule_result
 from planner.engine.rules.state import EPS, REL, IdentityMemo, within
-from planner.engine.units import fmt, pdu_usable_kw
+from planner.engine.units import fmt, pdu_usable_kw, source_usable_text
 
 if TYPE_CHECKING:
     from planner.engine.inputs import NodeModelSpec, PduSpec, RackContext
@@ -201,8 +201,12 @@ def _source_line(s, rack: float, mine: bool) -> str:
     else:
         load = s.other_load_kw
         arith = f"{load:.2f} kW (does not feed this rack)"
-    ok = load <= s.capacity_kw * REL + EPS
-    return f"{s.name} ({s.kind}): {arith} {'<=' if ok else '>'} {s.capacity_kw:.2f} kW"
+    cap = s.usable_kw
+    ok = load <= cap * REL + EPS
+    rating = ""
+    if s.capacity_kva is not None or s.derating != 1.0:
+        rating = f" usable ({source_usable_text(s.capacity_kw, s.capacity_kva, s.power_factor, s.derating)})"
+    return f"{s.name} ({s.kind}): {arith} {'<=' if ok else '>'} {cap:.2f} kW{rating}"
 
 
 def rule_power_upstream(st: RackState) -> RuleResult:
@@ -219,7 +223,7 @@ def rule_power_upstream(st: RackState) -> RuleResult:
     failing = []
     for s in ctx.sources:
         load = s.other_load_kw + rack if s.source_id in fed else s.other_load_kw
-        cap = s.capacity_kw
+        cap = s.usable_kw
         r = load / cap if cap > 0 else (INF if load > 0 else 0.0)
         if r > worst_ratio:
             worst, worst_load, worst_ratio = s, load, r
@@ -230,13 +234,13 @@ def rule_power_upstream(st: RackState) -> RuleResult:
         msg = "over capacity: " + "; ".join([_source_line(s, rack, s.source_id in fed) for s in failing])
         if n > len(failing):
             msg += f"; {n - len(failing)} other source(s) within capacity"
-        return rule_result("POWER_UPSTREAM", FAIL, msg, worst_load, worst.capacity_kw, "kW")
+        return rule_result("POWER_UPSTREAM", FAIL, msg, worst_load, worst.usable_kw, "kW")
     msg = f"tightest of {n} source(s): {_source_line(worst, rack, worst.source_id in fed)}"
     for p in ctx.pdus:
         if p.source_id is None:
             msg += f"; no source recorded for PDU(s) {', '.join([q.name for q in ctx.pdus if q.source_id is None])}"
             break
-    return rule_result("POWER_UPSTREAM", OK, msg, worst_load, worst.capacity_kw, "kW")
+    return rule_result("POWER_UPSTREAM", OK, msg, worst_load, worst.usable_kw, "kW")
 
 
 def rule_power_site(st: RackState) -> RuleResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from planner.engine.flow import heat_split_kw, immersed
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
+from planner.engine.units import node_heat_kw
 
 # Comparisons tolerate float noise (4 x 10.2 = 40.800000000000004): a value passes at its limit. Hot rules
 # inline the same test: value <= limit * REL + EPS.
@@ -29,6 +30,7 @@ class RackState:
         "air_kw",
         "ctx",
         "equipment_kg",
+        "heat_kw",
         "immersion",
         "liquid_kw",
         "load_kw",
@@ -62,6 +64,7 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
     st.immersion = immersion = immersed(ctx.loops)
 
     load = 0.0
+    heat = 0.0
     liquid = 0.0
     frame = 0.0
     total = 0.0
@@ -69,9 +72,10 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
     rack_scale = None
     for n in nodes:
         m = n.model
-        p = m.max_power_kw
-        load += p
-        liquid += p * m.liquid_fraction
+        load += m.max_power_kw
+        h = node_heat_kw(m)
+        heat += h
+        liquid += h * m.liquid_fraction
         total += m.weight_kg
         if m.rack_scale:
             rack_scale = m
@@ -88,9 +92,10 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
         st.model = m
         st.added = q
         if q:
-            p = m.max_power_kw
-            load += q * p
-            liquid += q * p * m.liquid_fraction
+            load += q * m.max_power_kw
+            h = node_heat_kw(m)
+            heat += q * h
+            liquid += q * h * m.liquid_fraction
             total += q * m.weight_kg
             if m.rack_scale:
                 rack_scale = m
@@ -101,8 +106,10 @@ def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
                 models[m.slug] = [m, q]
             else:
                 entry[1] += q
+    # Power is budgeted at max_power_kw; heat at units.node_heat_kw (the published heat output when larger).
     st.load_kw = load
-    st.air_kw, st.liquid_kw = heat_split_kw(load, liquid, immersion=immersion)
+    st.heat_kw = heat
+    st.air_kw, st.liquid_kw = heat_split_kw(heat, liquid, immersion=immersion)
     st.equipment_kg = frame
     st.nodes_kg = total
     st.rack_scale = rack_scale
