@@ -91,7 +91,7 @@ def budgets(data: SiteData) -> selectors.SiteBudgets:
     for rack in data.racks:
         nodes = data.nodes[rack.id]
         if nodes:
-            rack_air.append((rack.id, *selectors.rack_air_inputs(nodes)))
+            rack_air.append((rack.id, *selectors.rack_air_inputs((n.model, 1) for n in nodes)))
             power, heat, liquid = rack_heat_kw((n.model, 1) for n in nodes)
             rack_loads.append((rack.id, room_of_rack[rack.id], power, liquid, heat))
     sources = {

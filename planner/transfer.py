@@ -448,7 +448,7 @@ class _NodePlacer:
             links=links,
             rack_loads=[(rack.pk, self.rooms[rack.pk].pk, power_kw, liquid_kw, heat_kw)],
             pdu_sources=[(rack.pk, p.source_id) for p in self.pdus[rack.pk]],
-            rack_air=[(rack.pk, *selectors.rack_air_inputs(placed))],
+            rack_air=[(rack.pk, *selectors.rack_air_inputs((n.model, 1) for n in placed))],
         )
         b.shares[rack.pk] = one.shares[rack.pk]
         b.rack_airflow_cfm[rack.pk] = one.rack_airflow_cfm.get(rack.pk, 0.0)

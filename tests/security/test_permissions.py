@@ -154,6 +154,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "catalogue/device-types/": Endpoint({"GET": WRITE}),
     "netbox/import/": Endpoint({"GET": WRITE}),
     "sites/<int:pk>/checklist/": Endpoint({"GET": READ}, "site"),
+    "sites/<int:pk>/resilience/": Endpoint({"GET": READ}, "site"),
     "place/": Endpoint({"GET": QUESTION, "POST": WRITE}),  # POST records the nodes
     "place/check/": Endpoint({"GET": QUESTION}),
     "sites/import/": Endpoint({"GET": WRITE, "POST": WRITE}),  # POST queues an import job
