@@ -26,6 +26,7 @@ from planner.engine.units import (
     CLOSE_COUPLED_KINDS,
     LIQUID_KINDS,
     airflow_cfm,
+    loop_airflow_cfm,
     loop_usable_kw,
     node_heat_kw,
 )
@@ -118,14 +119,6 @@ def room_air_left_kw(room_other_kw: float, air_kw: float, loops) -> float:
 # the rack. Close-coupled units deliver their air to the racks they serve, shared in proportion to the air
 # heat each rack offers them (the offers of ``close_coupled_credit_kw``); the room's CRAH pool delivers the
 # rest of the room's node air.
-
-
-def loop_airflow_cfm(unit_airflow_cfm: float | None, units: int, redundant_units: int) -> float | None:
-    """Air a loop delivers with its redundant units out: unit airflow x (units - redundant); None: unknown."""
-    if unit_airflow_cfm is None:
-        return None
-    n = units - redundant_units
-    return unit_airflow_cfm * n if n > 0 else 0.0
 
 
 def air_delta_t_c(loops) -> float | None:

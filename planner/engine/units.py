@@ -65,8 +65,20 @@ def pdu_usable_kw(voltage_v: float, current_a: float, phases: int, derating: flo
 
 def loop_usable_kw(unit_capacity_kw: float, units: int, redundant_units: int) -> float:
     """Usable kW of a cooling loop: unit capacity x (units - redundant units); never below 0."""
+    return unit_capacity_kw * _working_units(units, redundant_units)
+
+
+def loop_airflow_cfm(unit_airflow_cfm: float | None, units: int, redundant_units: int) -> float | None:
+    """Air a loop delivers with its redundant units out: unit airflow x (units - redundant); None: unknown."""
+    if unit_airflow_cfm is None:
+        return None
+    return unit_airflow_cfm * _working_units(units, redundant_units)
+
+
+def _working_units(units: int, redundant_units: int) -> int:
+    """Units carrying load with the redundant ones out (the one copy of ``units - redundant_units``)."""
     n = units - redundant_units
-    return unit_capacity_kw * n if n > 0 else 0.0
+    return n if n > 0 else 0
 
 
 # Reference §4.5 (NEC 210.20(A), 215.3; P* [S32]): continuous load <= 80 % of the rating of panels, busways and
