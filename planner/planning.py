@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 from planner import engine
+from planner.engine.costs import site_pue
 from planner.engine.flow import close_coupled_credit_kw, proportional_split
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
 from planner.engine.rules.cooling import rack_room_airflow_cfm
@@ -248,7 +249,7 @@ def plan_feasibility(
         unplaced=remaining,
         binding=dict(sorted(binding.items(), key=lambda kv: (-kv[1], kv[0]))),
         retrofits=tuple(retrofits),
-        energy=order_energy(snapshot.site, model, quantity),
+        energy=order_energy(snapshot.site, model, quantity, retrofit_config),
         model=model,
     )
 
@@ -308,10 +309,13 @@ def engine_retrofits_for(ctx: RackContext, model: NodeModelSpec, count: int, fai
     return retrofit_options(ctx, extra=((model, count),), failing_codes=tuple(failing), config=config)
 
 
-def order_energy(site, model: NodeModelSpec, quantity: int) -> dict:
-    """Power and yearly energy of an order at max power (GPU systems train at full power), facility side."""
+def order_energy(site, model: NodeModelSpec, quantity: int, config=None) -> dict:
+    """Power and yearly energy of an order at max power (GPU systems train at full power), facility side, at
+    the site's PUE (``engine.costs.site_pue``: the same default as the TCO's on-prem energy)."""
+    from planner.retrofits import retrofit_config
+
     it_kw = model.max_power_kw * quantity
-    pue = site.design_pue or 1.0
+    pue, pue_basis = site_pue(site.design_pue, config or retrofit_config())
     annual_kwh = it_kw * HOURS_PER_YEAR * pue
     price, carbon = site.energy_price_per_kwh, site.carbon_kg_per_kwh
     return {
@@ -320,5 +324,5 @@ def order_energy(site, model: NodeModelSpec, quantity: int) -> dict:
         "annual_kwh": round(annual_kwh, 1),
         "annual_cost": None if price is None else round(annual_kwh * price, 2),
         "annual_co2_kg": None if carbon is None else round(annual_kwh * carbon, 1),
-        "basis": "IT load at max power x 8,760 h x site design PUE (1.0 when the site has none)",
+        "basis": f"IT load at max power x 8,760 h x PUE {pue:g} ({pue_basis})",
     }

@@ -310,3 +310,11 @@ def _validate(cfg: RetrofitConfig) -> None:
 
 
 DEFAULT = RetrofitConfig()
+
+
+def site_pue(design_pue: float | None, config: RetrofitConfig) -> tuple[float, str]:
+    """(PUE, its basis) of a site: its ``design_pue`` when set, else the configured air fleet average
+    (reference §7.1, S [S26]). The one default feasibility energy, the TCO and the reports share."""
+    if design_pue is not None:
+        return design_pue, "site design PUE"
+    return config.pue_air_fleet, "air fleet average 2025, §7.1 S [S26] (the site has no design PUE)"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from planner.engine.costs import DEFAULT, HOURS_PER_YEAR, MONTHS_PER_YEAR, RetrofitConfig
+from planner.engine.costs import DEFAULT, HOURS_PER_YEAR, MONTHS_PER_YEAR, RetrofitConfig, site_pue
 
 ON_PREM = "on_prem"
 COLOCATION = "colocation"
@@ -287,7 +287,7 @@ def _colo_price(inp: TcoInput, cfg: RetrofitConfig) -> float:
 
 
 def _pue(value: float | None, cfg: RetrofitConfig) -> float:
-    return value if value is not None else cfg.pue_air_fleet
+    return site_pue(value, cfg)[0]
 
 
 def _nonneg(name: str, value: float) -> None:
