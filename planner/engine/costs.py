@@ -160,6 +160,26 @@ class RetrofitConfig:
         default=None, metadata=_src("unsourced (not in the reference): set by the operator")
     )
 
+    # --- §4.6 / §16 power retrofits ----------------------------------------------------------------
+    pdu_target_voltage_v: float = field(
+        default=415.0, metadata=_src("§4.6 / §16: 415 V 3-phase 63 A rack PDU, 36.228 kW at 80 %, C")
+    )
+    pdu_target_current_a: float = field(
+        default=63.0, metadata=_src("§4.6 / §16: 415 V 3-phase 63 A rack PDU, 36.228 kW at 80 %, C")
+    )
+    pdu_target_phases: float = field(default=3.0, metadata=_src("§4.6 / §16: three-phase (1 or 3)"))
+    pdu_target_power_factor: float = field(default=1.0, metadata=_src("§4.6 table at PF = 1.0, C"))
+    pdu_replacement_usd_per_pdu: float | None = field(
+        default=None, metadata=_src("§16 rack PDU upgrade cost: not found (unsourced): set by the operator")
+    )
+    ups_usd_per_kw: float | None = field(
+        default=None, metadata=_src("§16 UPS capex $/kW: not found (unsourced): set by the operator")
+    )
+    utility_transformer_lead_time_weeks: float = field(
+        default=128.0,
+        metadata=_src("§16.1 large power transformers (US) 128 weeks average, WoodMac Q2 2025, T [S141]"),
+    )
+
     # --- §7.1 PUE -------------------------------------------------------------------------------------
     pue_air_fleet: float = field(
         default=1.54,
@@ -238,6 +258,8 @@ _OPTIONAL_COST_KEYS = frozenset(
         "in_row_capex_usd_per_kw",
         "rear_door_passive_capex_usd_per_rack",
         "rear_door_active_capex_usd_per_rack",
+        "pdu_replacement_usd_per_pdu",
+        "ups_usd_per_kw",
     }
 )
 _FRACTION_KEYS = frozenset(
@@ -292,6 +314,12 @@ def _validate(cfg: RetrofitConfig) -> None:
             raise ValueError(f"{name}: a fraction in [0, 1), got {value!r}")
         if name in _PUE_KEYS and number < 1.0:
             raise ValueError(f"{name}: a PUE is >= 1.0, got {value!r}")
+        if name == "pdu_target_phases" and number not in (1.0, 3.0):
+            raise ValueError(f"{name}: 1 or 3, got {value!r}")
+        if name in ("pdu_target_voltage_v", "pdu_target_current_a", "pdu_target_power_factor") and number <= 0:
+            raise ValueError(f"{name}: must be > 0, got {value!r}")
+        if name == "pdu_target_power_factor" and number > 1.0:
+            raise ValueError(f"{name}: at most 1.0, got {value!r}")
         if name == "dlc_default_w_class_c" and number not in ASHRAE_W_CLASSES_MAX_SUPPLY_C:
             raise ValueError(f"{name}: one of {ASHRAE_W_CLASSES_MAX_SUPPLY_C}, got {value!r}")
     bands = (

@@ -51,7 +51,11 @@ KINDS: tuple[str, ...] = (
     "rear_door_active",
     "direct_liquid",
     "immersion",
+    "replace_pdus",
+    "upstream_capacity",
+    "utility_upgrade",
 )
+POWER_KINDS: tuple[str, ...] = ("replace_pdus", "upstream_capacity", "utility_upgrade")
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 CONTAINMENTS = ("none", "cold_aisle", "hot_aisle")
 COOLING_PREFIX = "COOLING_"
@@ -96,6 +100,14 @@ class RetrofitInput:
     design_pue: float | None = None
     energy_price_per_kwh: float | None = None
     carbon_kg_per_kwh: float | None = None
+    # power side (planner/engine/retrofit_power.py): the site's continuous-load derating, the rack's PDU
+    # sides, each upstream source feeding the rack as (name, kind, usable kW, load kW incl. target_kw),
+    # and the site's load incl. target_kw against its utility capacity (None: unlimited / unknown)
+    power_derating: float = 0.8
+    pdu_sides: tuple[str, ...] = ("A", "B")
+    upstream_loads: tuple[tuple[str, str, float, float], ...] = ()
+    site_load_kw: float | None = None
+    utility_capacity_kw: float | None = None
 
     def __post_init__(self) -> None:
         _finite_nonneg("target_kw", self.target_kw)
@@ -180,6 +192,12 @@ class RetrofitOption:
     resolves_all_failing_cooling: bool = False
     recommended: bool = False  # in the §6 default band for target_kw (or liquid by design)
     carried_kw: float = 0.0  # heat this option is sized to carry
+    still_failing: tuple[str, ...] = ()  # failing codes this option does not resolve
+    resolves_all_failing: bool = False  # every failing code (cooling, power, ...) resolved
+    lead_time_weeks: float | None = None  # where the reference has a figure (§16.1), else None
+    pdus_per_side: int | None = None  # replace_pdus: PDUs of the target rating on each side
+    pdu_usable_kw: float | None = None  # replace_pdus: usable kW of one target PDU
+    added_kw: float | None = None  # upstream_capacity / utility_upgrade: shortfall to add
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +314,8 @@ def pue_before(inp: RetrofitInput, config: RetrofitConfig = DEFAULT) -> float:
 
 def advise_retrofits(inp: RetrofitInput, config: RetrofitConfig = DEFAULT) -> tuple[RetrofitOption, ...]:
     """Every retrofit kind for the rack, best first (applicable ones first; see the module docstring)."""
+    from planner.engine.retrofit_power import power_options
+
     ctx = _Ctx(inp, config)
     options = (
         _containment(ctx),
@@ -304,15 +324,21 @@ def advise_retrofits(inp: RetrofitInput, config: RetrofitConfig = DEFAULT) -> tu
         _rear_door(ctx, active=True),
         _direct_liquid(ctx),
         _immersion(ctx),
+        *power_options(inp, config),
     )
     return tuple(sorted(options, key=option_sort_key))
 
 
 def option_sort_key(option: RetrofitOption) -> tuple:
-    """Best first: applicable, resolves all failing cooling codes, capex (None last), PUE, §6, kind."""
+    """Best first: applicable; resolves some failing rule (an option that resolves none is never first);
+    resolves every failing rule; resolves every failing cooling rule; how many it resolves; capex (None
+    last); PUE; §6; kind."""
     return (
         not option.applicable,
+        not option.resolves,
+        not option.resolves_all_failing,
         not option.resolves_all_failing_cooling,
+        -len(option.resolves),
         option.capex_usd is None,
         option.capex_usd if option.capex_usd is not None else 0.0,
         option.pue_after if option.pue_after is not None else math.inf,
@@ -411,7 +437,8 @@ class _Ctx:
             notes.append("no carbon intensity: set the site's carbon_kg_per_kwh")
         else:
             co2_delta = annual_kwh_delta * inp.carbon_kg_per_kwh
-        if self.recommended(kind):
+        recommended = self.recommended(kind) and bool(resolves)
+        if recommended:
             notes.insert(0, f"§6 default for {_kw(inp.target_kw)}: {self.band.text}")
         return RetrofitOption(
             kind=kind,
@@ -426,8 +453,10 @@ class _Ctx:
             applicable=True,
             why_not="",
             resolves_all_failing_cooling=all(c in resolved for c in self.failing_cooling),
-            recommended=self.recommended(kind),
+            recommended=recommended,
             carried_kw=carried_kw,
+            still_failing=tuple(c for c in self.failing if c not in resolved),
+            resolves_all_failing=bool(self.failing) and all(c in resolved for c in self.failing),
         )
 
     def not_applicable(self, kind: str, why: str, carried_kw: float) -> RetrofitOption:
@@ -446,6 +475,7 @@ class _Ctx:
             resolves_all_failing_cooling=False,
             recommended=False,
             carried_kw=carried_kw,
+            still_failing=self.failing,
         )
 
     def liquid_note(self) -> str | None:

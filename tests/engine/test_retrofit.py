@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from planner.engine.costs import DEFAULT, FLUIDS_30C, RetrofitConfig
 from planner.engine.retrofit import (
     KINDS,
+    POWER_KINDS,
     RetrofitInput,
     RetrofitOption,
     advise_retrofits,
@@ -345,7 +346,11 @@ def test_liquid_by_design_needs_direct_liquid():
         assert LIQUID not in option.resolves and not option.resolves_all_failing_cooling
         assert "direct_liquid is still required" in option.notes
     assert not kinds["immersion"].applicable and "direct_liquid" in kinds["immersion"].why_not
-    assert all("POWER_RACK" not in o.resolves for o in options)
+    # no cooling option claims POWER_RACK; only the PDU replacement does, ranked after direct liquid (which
+    # resolves 2 of the 3 failing codes and every cooling one)
+    assert all("POWER_RACK" not in o.resolves for o in options if o.kind not in POWER_KINDS)
+    assert kinds["replace_pdus"].resolves == ("POWER_RACK",)
+    assert kinds["replace_pdus"].still_failing == (LIQUID, AIR_RACK)
 
 
 def test_liquid_by_design_small_node_still_gets_direct_liquid():
@@ -461,7 +466,8 @@ def test_ordering_capex_none_last_then_pue():
 def test_ordering_among_unknown_costs_follows_section_6():
     # 30 kW air-cooled: every applicable option is air-side with unknown cost and PUE 1.54;
     # §6 recommends in-row or passive door (20-35 band), then §3 order; containment (ceiling 25) n/a
-    kinds = [o.kind for o in advise_retrofits(air_rack(30.0))]
+    # (power options do not apply: no power rule fails, so they are listed last, not applicable)
+    kinds = [o.kind for o in advise_retrofits(air_rack(30.0)) if o.kind not in POWER_KINDS]
     assert kinds == ["in_row", "rear_door_passive", "rear_door_active", "containment", "direct_liquid", "immersion"]
 
 
@@ -530,7 +536,11 @@ def test_pue_and_energy_delta(design_pue, price, dlc_pue_after, delta):
 
 def test_floor_and_power_codes_become_prerequisites():
     inp = air_rack(30.0, failing_codes=(AIR_RACK, "FLOOR_UNIFORM", "POWER_RACK", "SPACE"))
-    for option in applicable_options(advise_retrofits(inp)):
+    options = advise_retrofits(inp)
+    assert by_kind(options)["replace_pdus"].resolves == ("POWER_RACK",)
+    for option in applicable_options(options):
+        if option.kind in POWER_KINDS:
+            continue
         assert option.resolves == (AIR_RACK,)
         for code in ("FLOOR_UNIFORM", "POWER_RACK", "SPACE"):
             assert any(code in p for p in option.prerequisites), (option.kind, code)
@@ -659,7 +669,10 @@ def retrofit_inputs(draw):
 def primary_key(o: RetrofitOption) -> tuple:
     return (
         not o.applicable,
+        not o.resolves,
+        not o.resolves_all_failing,
         not o.resolves_all_failing_cooling,
+        -len(o.resolves),
         o.capex_usd is None,
         o.capex_usd or 0.0,
         o.pue_after if o.pue_after is not None else math.inf,
@@ -676,6 +689,11 @@ def test_property_never_raises_and_sorted(inp):
     failing_cooling = {c for c in inp.failing_codes if c.startswith("COOLING_")}
     for o in options:
         assert set(o.resolves) <= set(inp.failing_codes)
+        assert set(o.resolves) | set(o.still_failing) == set(inp.failing_codes)
+        assert not (o.recommended and not o.resolves)  # resolving nothing is never recommended
+        if o.kind in POWER_KINDS:
+            assert all(c.startswith("POWER_") for c in o.resolves)
+            continue
         assert all(c.startswith("COOLING_") for c in o.resolves)
         if o.applicable:
             assert o.pue_after is not None and o.pue_after >= 1.0
