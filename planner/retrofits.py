@@ -10,8 +10,10 @@ from django.conf import settings
 from planner import engine, selectors
 from planner.engine.costs import RetrofitConfig
 from planner.engine.flow import heat_split_kw, immersed, rack_heat_kw, room_air_left_kw
-from planner.engine.inputs import NodeModelSpec, Placement, RackContext
-from planner.engine.retrofit import RetrofitInput, advise_retrofits
+from planner.engine.inputs import NodeModelSpec, PduSpec, Placement, RackContext
+from planner.engine.retrofit import RetrofitInput, RetrofitOption, advise_retrofits, option_sort_key
+from planner.engine.retrofit_power import pdus_per_side
+from planner.engine.rules.power import fed_source_ids
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS
 
 
@@ -30,7 +32,97 @@ def _as_dict(option) -> dict:
     out = dataclasses.asdict(option)
     out["resolves"] = list(option.resolves)
     out["prerequisites"] = list(option.prerequisites)
+    out["still_failing"] = list(option.still_failing)
     return out
+
+
+def _failing_now(ctx: RackContext, extra: tuple[tuple[NodeModelSpec, int], ...]) -> set[str]:
+    """Failing codes of the rack with ``extra`` placed (auto position), else of the rack as it is."""
+    if not extra:
+        return {c.code for c in engine.check_rack(ctx).checks if c.status == "fail"}
+    failing: set[str] = set()
+    for model, count in extra:
+        result = engine.check_placement(ctx, Placement(model=model, quantity=count))
+        failing |= {c.code for c in result.checks if c.status == "fail"}
+    return failing
+
+
+def _power_context(ctx: RackContext, option: RetrofitOption, power_kw: float, config: RetrofitConfig):
+    """The rack context with the power retrofit done (None: not a power option)."""
+    if option.kind == "replace_pdus":
+        sides = sorted({p.side for p in ctx.pdus if p.side in ("A", "B")}) or ["A", "B"]
+        n = pdus_per_side(power_kw, ctx.site.power_derating, config)
+        pdus = []
+        for side in sides:
+            source = next((p.source_id for p in ctx.pdus if p.side == side), None)
+            pdus += [
+                PduSpec(
+                    pdu_id=None,
+                    name=f"new {side}{i + 1}",
+                    side=side,
+                    phases=int(config.pdu_target_phases),
+                    voltage_v=config.pdu_target_voltage_v,
+                    current_a=config.pdu_target_current_a,
+                    power_factor=config.pdu_target_power_factor,
+                    source_id=source,
+                )
+                for i in range(n)
+            ]
+        return dataclasses.replace(ctx, pdus=tuple(pdus))
+    if option.kind == "upstream_capacity":
+        fed = fed_source_ids(ctx)
+        sources = tuple(
+            dataclasses.replace(s, usable_kw=max(s.usable_kw, s.other_load_kw + power_kw)) if s.source_id in fed else s
+            for s in ctx.sources
+        )
+        return dataclasses.replace(ctx, sources=sources)
+    if option.kind == "utility_upgrade" and ctx.site.utility_capacity_kw is not None:
+        site_kw = ctx.site.other_load_kw + power_kw
+        site = dataclasses.replace(ctx.site, utility_capacity_kw=max(ctx.site.utility_capacity_kw, site_kw))
+        return dataclasses.replace(ctx, site=site)
+    return None
+
+
+def _rechecked(
+    ctx: RackContext,
+    options: tuple[RetrofitOption, ...],
+    extra: tuple[tuple[NodeModelSpec, int], ...],
+    failing_codes: tuple[str, ...],
+    power_kw: float,
+    config: RetrofitConfig,
+) -> tuple[RetrofitOption, ...]:
+    """Power options with ``resolves`` / ``still_failing`` from the engine's own check of the retrofitted rack.
+
+    A code counts as resolved when it fails on the rack as it is (same check) and passes after the retrofit;
+    a code the re-check cannot reproduce (e.g. a fixed U position) keeps the advisor's sizing claim."""
+    baseline: set[str] | None = None
+    out = []
+    for option in options:
+        new_ctx = _power_context(ctx, option, power_kw, config) if option.applicable else None
+        if new_ctx is None:
+            out.append(option)
+            continue
+        if baseline is None:
+            baseline = _failing_now(ctx, extra)
+        after = _failing_now(new_ctx, extra)
+        resolves = tuple(
+            c
+            for c in failing_codes
+            if (c in baseline and c not in after) or (c not in baseline and c in option.resolves)
+        )
+        still = tuple(c for c in failing_codes if c not in resolves)
+        note = f"re-checked by the engine with the retrofit: resolves {', '.join(resolves) or 'nothing'}"
+        out.append(
+            dataclasses.replace(
+                option,
+                resolves=resolves,
+                still_failing=still,
+                resolves_all_failing=bool(failing_codes) and not still,
+                resolves_all_failing_cooling=not any(c.startswith("COOLING_") for c in still),
+                notes=f"{option.notes}; {note}",
+            )
+        )
+    return tuple(sorted(out, key=option_sort_key))
 
 
 def offers_retrofits(failing_codes) -> bool:
@@ -66,6 +158,7 @@ def retrofit_options(
         failing_codes = tuple(sorted(failing))
     if target_kw is not None:
         power_kw, heat_kw, liquid_kw = target_kw, target_kw, 0.0
+    fed = fed_source_ids(ctx)
     liquid_loops = [lp for lp in ctx.loops if lp.kind in LIQUID_KINDS]
     air_loops_kw = sum(
         engine.loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in ctx.room.air_loops
@@ -96,5 +189,15 @@ def retrofit_options(
         design_pue=ctx.site.design_pue,
         energy_price_per_kwh=ctx.site.energy_price_per_kwh,
         carbon_kg_per_kwh=ctx.site.carbon_kg_per_kwh,
+        power_derating=ctx.site.power_derating,
+        pdu_sides=tuple(sorted({p.side for p in ctx.pdus if p.side in ("A", "B")})) or ("A", "B"),
+        upstream_loads=tuple(
+            (s.name, s.kind, s.usable_kw, s.other_load_kw + power_kw) for s in ctx.sources if s.source_id in fed
+        ),
+        site_load_kw=ctx.site.other_load_kw + power_kw,
+        utility_capacity_kw=ctx.site.utility_capacity_kw,
     )
-    return [_as_dict(o) for o in advise_retrofits(inp, config)]
+    options = advise_retrofits(inp, config)
+    if target_kw is None:
+        options = _rechecked(ctx, options, extra, failing_codes, power_kw, config)
+    return [_as_dict(o) for o in options]

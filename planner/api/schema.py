@@ -272,8 +272,13 @@ class RetrofitOptionSerializer(serializers.Serializer):
     applicable = serializers.BooleanField()
     why_not = serializers.CharField(allow_blank=True)
     resolves_all_failing_cooling = serializers.BooleanField()
-    recommended = serializers.BooleanField()
+    recommended = serializers.BooleanField(help_text="Never true for an option that resolves no failing rule.")
     carried_kw = _float()
+    resolves_all_failing = serializers.BooleanField(required=False)
+    lead_time_weeks = _nfloat(required=False, help_text="Where the reference has a figure (§16.1), else null.")
+    pdus_per_side = serializers.IntegerField(allow_null=True, required=False)
+    pdu_usable_kw = _nfloat(required=False)
+    added_kw = _nfloat(required=False)
 
 
 class PlacementCheckResponse(serializers.Serializer):

@@ -331,14 +331,16 @@ def advise_retrofits(inp: RetrofitInput, config: RetrofitConfig = DEFAULT) -> tu
 
 def option_sort_key(option: RetrofitOption) -> tuple:
     """Best first: applicable; resolves some failing rule (an option that resolves none is never first);
-    resolves every failing rule; resolves every failing cooling rule; how many it resolves; capex (None
+    resolves every failing rule; how many it resolves; at equal count power before cooling (a cooling
+    retrofit does not help a rack that cannot be powered); resolves every failing cooling rule; capex (None
     last); PUE; §6; kind."""
     return (
         not option.applicable,
         not option.resolves,
         not option.resolves_all_failing,
-        not option.resolves_all_failing_cooling,
         -len(option.resolves),
+        not any(c.startswith("POWER_") for c in option.resolves),
+        not option.resolves_all_failing_cooling,
         option.capex_usd is None,
         option.capex_usd if option.capex_usd is not None else 0.0,
         option.pue_after if option.pue_after is not None else math.inf,

@@ -67,6 +67,9 @@ RETROFITS = {
     "rear_door_active": "Active rear-door heat exchanger",
     "direct_liquid": "Direct-to-chip liquid (CDU)",
     "immersion": "Immersion",
+    "replace_pdus": "Replace rack PDUs",
+    "upstream_capacity": "More upstream UPS / panel capacity",
+    "utility_upgrade": "Utility upgrade",
 }
 
 

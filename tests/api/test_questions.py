@@ -189,6 +189,9 @@ def test_retrofits_for_model_and_target(proc_api, demo):
         "rear_door_active",
         "direct_liquid",
         "immersion",
+        "replace_pdus",
+        "upstream_capacity",
+        "utility_upgrade",
     }
     first = by_model.data["options"][0]
     assert {

@@ -447,7 +447,9 @@ def test_ordering_resolves_all_beats_cheaper_partial():
     cfg = RetrofitConfig.from_overrides({"containment_capex_usd_per_rack": 1.0})
     options = advise_retrofits(nvl72(), cfg)
     assert options[0].kind == "direct_liquid"
-    assert options[1].kind == "containment"  # partial, cheapest known capex
+    # then the partial ones resolving one code each: power first (POWER_RACK fails too), then the cheapest
+    assert options[1].kind == "replace_pdus"
+    assert options[2].kind == "containment"  # partial, cheapest known capex
 
 
 def test_ordering_capex_none_last_then_pue():
@@ -671,8 +673,9 @@ def primary_key(o: RetrofitOption) -> tuple:
         not o.applicable,
         not o.resolves,
         not o.resolves_all_failing,
-        not o.resolves_all_failing_cooling,
         -len(o.resolves),
+        not any(c.startswith("POWER_") for c in o.resolves),
+        not o.resolves_all_failing_cooling,
         o.capex_usd is None,
         o.capex_usd or 0.0,
         o.pue_after if o.pue_after is not None else math.inf,
@@ -711,3 +714,93 @@ def test_property_never_raises_and_sorted(inp):
 
 def _fields(inp: RetrofitInput) -> dict:
     return {name: getattr(inp, name) for name in RetrofitInput.__dataclass_fields__}
+
+
+# --- power retrofits (issue 14 item 2; reference §4.6, §16, §16.1) ----------------------------------
+
+B200_X4_KW = 4 * 14.3  # 57.2 kW, DGX B200 §1.1 P [S2]
+PDU_415_63_KW = 415 * 63 * 3**0.5 * 0.8 / 1000  # 36.228 kW (§4.6)
+
+
+def legacy_power_rack(**kw) -> RetrofitInput:
+    """4 x DGX B200 on 208 V 30 A 3-ph PDUs (8.65 kW per side): POWER_RACK fails, cooling passes."""
+    base = {"target_kw": B200_X4_KW, "failing_codes": ("POWER_RACK",), "hardware_liquid_capable": False}
+    return RetrofitInput(**{**base, **kw})
+
+
+def test_power_rack_failure_puts_pdu_replacement_first():
+    options = advise_retrofits(legacy_power_rack())
+    first = options[0]
+    assert first.kind == "replace_pdus" and first.applicable
+    assert first.resolves == ("POWER_RACK",) and first.still_failing == () and first.resolves_all_failing
+    # n = ceil(57.2 / 36.228) = ceil(1.579) = 2 per side
+    assert first.pdus_per_side == 2
+    assert first.pdu_usable_kw == pytest.approx(PDU_415_63_KW)
+    assert first.capex_usd is None
+    assert "unsourced" in first.notes and "pdu_replacement_usd_per_pdu" in first.notes
+    assert first.lead_time_weeks is None
+    # the cooling options resolve nothing here: never recommended, all after the PDU replacement
+    for option in options[1:]:
+        assert option.resolves == () and not option.recommended
+    assert not any(o.recommended for o in options)
+
+
+def test_pdu_replacement_sizing_edges_and_configured_cost():
+    # exactly one PDU's usable kW -> 1 per side; just above -> 2
+    assert by_kind(advise_retrofits(legacy_power_rack(target_kw=PDU_415_63_KW)))["replace_pdus"].pdus_per_side == 1
+    assert (
+        by_kind(advise_retrofits(legacy_power_rack(target_kw=PDU_415_63_KW + 0.01)))["replace_pdus"].pdus_per_side == 2
+    )
+    cfg = RetrofitConfig.from_overrides({"pdu_replacement_usd_per_pdu": 1500})
+    option = by_kind(advise_retrofits(legacy_power_rack(), cfg))["replace_pdus"]
+    assert option.capex_usd == pytest.approx(2 * 2 * 1500.0)  # 2 PDUs x 2 sides x $1,500
+    # 400 V 32 A three-phase at 0.8: 400 x 32 x sqrt(3) x 0.8 / 1000 = 17.736 kW -> ceil(57.2 / 17.736) = 4
+    cfg = RetrofitConfig.from_overrides({"pdu_target_voltage_v": 400, "pdu_target_current_a": 32})
+    option = by_kind(advise_retrofits(legacy_power_rack(), cfg))["replace_pdus"]
+    assert option.pdus_per_side == 4 and option.pdu_usable_kw == pytest.approx(17.736, rel=1e-4)
+    with pytest.raises(ValueError):
+        RetrofitConfig.from_overrides({"pdu_target_phases": 2})
+    assert "§4.6" in RetrofitConfig.source_of("pdu_target_voltage_v")
+    assert "unsourced" in RetrofitConfig.source_of("ups_usd_per_kw")
+
+
+def test_upstream_and_utility_options():
+    inp = legacy_power_rack(
+        failing_codes=("POWER_UPSTREAM", "POWER_SITE"),
+        upstream_loads=(("ups-1", "ups", 50.0, 57.2), ("panel-2", "panel", 100.0, 57.2)),
+        site_load_kw=1057.2,
+        utility_capacity_kw=1000.0,
+    )
+    kinds = by_kind(advise_retrofits(inp))
+    assert not kinds["replace_pdus"].applicable  # POWER_RACK passes
+    up = kinds["upstream_capacity"]
+    assert up.resolves == ("POWER_UPSTREAM",) and up.still_failing == ("POWER_SITE",)
+    assert up.added_kw == pytest.approx(7.2)  # 57.2 - 50 (panel-2 within capacity)
+    assert up.capex_usd is None and "ups_usd_per_kw" in up.notes and up.lead_time_weeks is None
+    util = kinds["utility_upgrade"]
+    assert util.resolves == ("POWER_SITE",) and util.added_kw == pytest.approx(57.2)  # 1057.2 - 1000
+    assert util.lead_time_weeks == 128.0 and "S141" in util.notes and util.capex_usd is None
+    cfg = RetrofitConfig.from_overrides({"ups_usd_per_kw": 500})
+    assert by_kind(advise_retrofits(inp, cfg))["upstream_capacity"].capex_usd == pytest.approx(7.2 * 500)
+
+
+def test_cooling_only_failure_ranks_no_power_option_first():
+    options = advise_retrofits(air_rack(30.0))
+    assert options[0].kind not in POWER_KINDS and options[0].resolves == (AIR_RACK,)
+    for option in options:
+        if option.kind in POWER_KINDS:
+            assert not option.applicable and option.resolves == ()
+
+
+def test_rack_failing_nothing_has_no_recommended_option():
+    options = advise_retrofits(RetrofitInput(target_kw=30.0, hardware_liquid_capable=False))
+    assert not any(o.recommended for o in options)
+    assert all(o.resolves == () for o in options)
+
+
+def test_power_and_cooling_failing_power_option_first():
+    # open aisles: 57.2 kW air > 10 kW also fails COOLING_AIR_RACK; the PDU replacement and the active door
+    # each resolve one of the two: power first (cooling does not help an unpowered rack)
+    options = advise_retrofits(legacy_power_rack(failing_codes=("POWER_RACK", AIR_RACK)))
+    assert options[0].kind == "replace_pdus" and options[0].still_failing == (AIR_RACK,)
+    assert options[1].kind == "rear_door_active" and options[1].resolves == (AIR_RACK,)
