@@ -167,3 +167,70 @@ def test_page_and_api_offer_retrofits_for_a_power_only_failure(small_site, fac_c
     html = fac_client.get(f"/place/check/?rack={rack.pk}&model=dgx-h100&quantity=1").content.decode()
     assert bool(body["retrofits"]) is True
     assert "Retrofit options that would unlock it" in html
+
+
+def _legacy_hall_rack(small_site):
+    """A legacy-hall rack: one 208 V 30 A three-phase PDU per side (208 x 30 x sqrt(3) x 0.8 / 1000 =
+    8.65 kW usable per side), open aisles, empty."""
+    rack = small_site["racks"][1]
+    for p in rack.pdus.all():
+        p.phases, p.voltage_v, p.current_a = 3, 208.0, 30.0
+        p.save()
+    rack.row.containment = "none"
+    rack.row.save()
+    Node.objects.filter(rack=rack).delete()
+    return rack
+
+
+def test_legacy_hall_power_retrofit_first_on_api_and_page(small_site, fac_client, api):
+    # 4 x DGX B200 = 4 x 14.3 = 57.2 kW > 8.65 kW per side: POWER_RACK fails (and the 10 kW open-aisle air
+    # limit: COOLING_AIR_RACK). First option: replace the PDUs, n = ceil(57.2 / 36.228) = 2 of 415 V 63 A
+    # per side, re-checked by the engine: POWER_RACK resolved, COOLING_AIR_RACK still failing.
+    rack = _legacy_hall_rack(small_site)
+    body = api.post(
+        "/api/v1/placements/check/", {"rack": rack.pk, "model": "dgx-b200", "quantity": 4}, format="json"
+    ).json()
+    failing = [c["code"] for c in body["checks"] if c["status"] == "fail"]
+    assert "POWER_RACK" in failing and "COOLING_AIR_RACK" in failing
+    first = body["retrofits"][0]
+    assert first["kind"] == "replace_pdus"
+    assert "POWER_RACK" in first["resolves"] and "COOLING_AIR_RACK" in first["still_failing"]
+    assert first["pdus_per_side"] == 2
+    assert first["pdu_usable_kw"] == pytest.approx(415 * 63 * 3**0.5 * 0.8 / 1000)
+    assert first["capex_usd"] is None and "unsourced" in first["notes"]
+    assert "re-checked by the engine" in first["notes"]
+    for option in body["retrofits"]:
+        assert not (option["recommended"] and not option["resolves"])
+    get = api.get(f"/api/v1/racks/{rack.pk}/retrofits/?model=dgx-b200&quantity=4").json()
+    api_kinds = [o["kind"] for o in body["retrofits"]]
+    assert [o["kind"] for o in get["options"]] == api_kinds
+    response = fac_client.get(f"/place/check/?rack={rack.pk}&model=dgx-b200&quantity=4")
+    rows = response.context["retrofits"]
+    assert [o["kind"] for o in rows["applicable"] + rows["other"]] == api_kinds
+    html = response.content.decode()
+    assert "Replace rack PDUs" in html
+    assert html.index("Replace rack PDUs") < html.index("Active rear-door heat exchanger")
+
+
+def test_rack_page_power_retrofit_for_the_installed_load(small_site, fac_client):
+    # the same legacy rack with the 4 x DGX B200 already installed: the rack page's first option
+    rack = _legacy_hall_rack(small_site)
+    from racks.models import NodeModel
+
+    b200 = NodeModel.objects.get(slug="dgx-b200")
+    for i in range(4):
+        Node.objects.create(rack=rack, model=b200, u_position=1 + 10 * i, name=f"b200-{i}", status="installed")
+    response = fac_client.get(f"/racks/{rack.pk}/")
+    rows = response.context["retrofits"]
+    first = rows["applicable"][0]
+    assert first["kind"] == "replace_pdus" and "POWER_RACK" in first["resolves"] and first["pdus_per_side"] == 2
+
+
+def test_clean_rack_offers_no_retrofit(small_site, fac_client, api):
+    rack = small_site["racks"][1]
+    body = api.post("/api/v1/placements/check/", {"rack": rack.pk, "model": "dgx-h100"}, format="json").json()
+    assert [c for c in body["checks"] if c["status"] == "fail"] == []
+    assert body["retrofits"] == []
+    html = fac_client.get(f"/place/check/?rack={rack.pk}&model=dgx-h100&quantity=1").content.decode()
+    assert "Fits" in html or "fits" in html
+    assert "Retrofit options that would unlock it" not in html and "Replace rack PDUs" not in html
