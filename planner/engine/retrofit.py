@@ -23,9 +23,13 @@ best first. Decisions (see also ``RetrofitConfig`` for every default and its sou
   ``COOLING_AIR_ROOM`` is claimed only when the caller gives ``room_air_deficit_kw`` and the option takes at
   least that much heat off the room air. No option claims ``COOLING_TEMPERATURE`` (it depends on facility
   water, listed as a prerequisite) or any power/floor/space code.
-* Order: applicable first; then options resolving every failing ``COOLING_*`` code; then capex (None last);
-  then PUE after; then the §6 recommendation for the rack's kW; then the §3 progression (containment,
-  in-row, passive door, active door, direct liquid, immersion).
+* Power options (``replace_pdus``, ``upstream_capacity``, ``utility_upgrade``) come from
+  ``planner.engine.retrofit_power``; ``planner.retrofits`` re-checks them with the engine.
+* Order (``option_sort_key``): applicable first; an option resolving no failing rule after every one that
+  resolves some (and never ``recommended``); then options resolving every failing code; then the number
+  resolved; at equal count power before cooling; then every failing ``COOLING_*`` code resolved; then capex
+  (None last); then PUE after; then the §6 recommendation for the rack's kW; then the §3 progression
+  (containment, in-row, passive door, active door, direct liquid, immersion), then the power kinds.
 * PUE before = site design PUE, else the air fleet average 1.54 [S26]. Air-side options keep it (no sourced
   PUE change); liquid options take ``min(before, liquid PUE)`` so a site already below the liquid median is
   not made worse. Energy deltas are at ``target_kw`` all year (the planner budgets at max power).
@@ -387,7 +391,7 @@ class _Ctx:
         self.pue_before = pue_before(inp, cfg)
         prereqs: list[str] = []
         if "POWER_RACK" in self.failing:
-            prereqs.append(f"rack power for {_kw(inp.target_kw)} (POWER_RACK fails now; no cooling retrofit fixes it)")
+            prereqs.append(f"rack power for {_kw(inp.target_kw)} (POWER_RACK fails now: see replace_pdus)")
         for code in self.failing:
             if code.startswith(COOLING_PREFIX) or code == "POWER_RACK":
                 continue
