@@ -43,7 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from planner.engine.check import RULES, check_rack
-from planner.engine.flow import RackHeat, pass_through, site_heat_flow
+from planner.engine.flow import RackHeat, immersed, pass_through, rack_heat_kw, site_heat_flow
 from planner.engine.inputs import CoolingLoopSpec, PduSpec, PowerSourceSpec, RackContext
 from planner.engine.results import FAIL, OK, RULE_CODES, WARN, RuleResult, rule_result
 from planner.engine.rules.cooling import rule_air_room
@@ -205,7 +205,13 @@ class FailureIndex:
         return out
 
 
-def _heat_of(ctx: RackContext, power_kw: float, liquid_kw: float, loops) -> RackHeat:
+def _heat_of(ctx: RackContext, h: RackHeat | None, loops) -> RackHeat:
+    """The rack's input to the load flow with ``loops`` serving it: power, heat and liquid share from
+    ``flow.rack_heat_kw`` (published heat output where larger), taken from ``h`` when already known."""
+    if h is None:
+        power_kw, heat_kw, liquid_kw = rack_heat_kw((n.model, 1) for n in ctx.nodes)
+    else:
+        power_kw, heat_kw, liquid_kw = h.power_kw, h.heat_kw, h.liquid_kw
     liquid = [lp for lp in loops if lp.kind in LIQUID_KINDS]
     return RackHeat(
         ctx.rack.rack_id,
@@ -214,7 +220,8 @@ def _heat_of(ctx: RackContext, power_kw: float, liquid_kw: float, loops) -> Rack
         liquid_kw,
         liquid=tuple((lp.loop_id, _usable(lp)) for lp in liquid),
         close=tuple((lp.loop_id, _usable(lp)) for lp in loops if lp.kind in CLOSE_COUPLED_KINDS),
-        immersion=any(lp.kind == "immersion" for lp in liquid),
+        immersion=immersed(liquid),
+        heat_kw=heat_kw,
     )
 
 
@@ -247,21 +254,17 @@ def build_index(
     for rid in sorted(contexts):
         ctx = contexts[rid]
         ix.contexts[rid] = ctx
-        power = liquid = 0.0
         gpus = unknown = 0
         for n in ctx.nodes:
-            m = n.model
-            power += m.max_power_kw
-            liquid += m.max_power_kw * m.liquid_fraction
-            g = gpus_by_slug.get(m.slug)
+            g = gpus_by_slug.get(n.model.slug)
             if g is None:
                 unknown += 1
             else:
                 gpus += g
-        ix.load_kw[rid] = power
+        heat = ix.heat[rid] = _heat_of(ctx, None, ctx.loops)
+        ix.load_kw[rid] = heat.power_kw
         ix.gpus[rid] = gpus
         ix.unknown_gpu_nodes[rid] = unknown
-        ix.heat[rid] = _heat_of(ctx, power, liquid, ctx.loops)
         room_id = ctx.room.room_id
         ix.room_of[rid] = room_id
         ix.room_racks[room_id].append(rid)
@@ -423,7 +426,7 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
     for rid in heat_changed:
         ctx = ix.contexts[rid]
         h = ix.heat[rid]
-        new_heat[rid] = _heat_of(ctx, h.power_kw, h.liquid_kw, _new_loops(a, ctx.loops))
+        new_heat[rid] = _heat_of(ctx, h, _new_loops(a, ctx.loops))
     new = site_heat_flow(new_heat.values()).shares if new_heat else {}
     a.shares = new
     loop_liquid = ChainMap({}, flow.loop_liquid_kw)  # changes over the baseline: no copy per element

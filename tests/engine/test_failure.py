@@ -8,11 +8,13 @@ NVL72: 132 kW, liquid fraction 0.871 -> 114.972 kW liquid + 17.028 kW air, 72 GP
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from planner.engine.failure import Failure, build_index, n1_sweep, what_if
 from planner.engine.results import FAIL, OK, WARN
-from tests.engine.builders import GB200, H100, ctx, loop, pdu, rack, room, source, stack
+from tests.engine.builders import CPU2U, GB200, H100, ctx, loop, pdu, rack, room, row, source, stack
 
 GPUS = {"dgx-h100": 8, "gb200-nvl72": 72}
 H100_RACK_KW = 4 * 10.2  # 40.8 kW per rack
@@ -348,3 +350,51 @@ def test_elements_touching_no_rack_are_swept_and_accepted():
     entries = n1_sweep(ix)
     assert by_element(entries, "power_source", 4).summary.racks_warning == 0
     assert not by_element(entries, "cooling_loop", 90).spof
+
+
+H100_PUBLISHED = replace(H100, heat_output_kw=38_557 / 3.41214 / 1000)  # 11.2999 kW of heat (§1.3)
+
+
+@pytest.mark.parametrize(("crah_kw", "after"), [(45.0, FAIL), (48.0, OK)])
+def test_a_lost_rear_door_moves_the_published_heat_to_the_room(crah_kw, after):
+    """R1: 4 x DGX H100 with the published heat output (power 40.8 kW, air heat 4 x 11.2999 = 45.2 kW) behind
+    a 50 kW rear door; R2: one 1.5 kW CPU server. One CRAH of ``crah_kw``. As it stands the door takes all
+    45.2 kW and the room carries 1.5 kW. With the door lost the room carries 45.2 + 1.5 = 46.7 kW: a 45 kW
+    CRAH fails for R2 as well (budgeted at power, R2 would see 40.8 + 1.5 = 42.3 <= 45: a false OK); 48 kW
+    passes."""
+    crah = loop("crah", crah_kw, 1, 0, loop_id=50, name="CRAH")
+    door = loop("rear_door", 50.0, 1, 0, loop_id=60, name="Door R1", fluid="water")
+    heat_r1 = 4 * 38_557 / 3.41214 / 1000
+    common = {
+        "row": row(air_kw_per_rack_limit=60.0),
+        "sources": (source(1, 10000.0, kind="utility"), source(2, 200.0, parent_id=1), source(3, 200.0, parent_id=1)),
+    }
+    contexts = {
+        1: ctx(
+            rack=rack(rack_id=1, name="R1"),
+            room=room(room_id=1, other_air_heat_kw=1.5, air_loops=(crah,)),
+            nodes=stack(H100_PUBLISHED, 4),
+            pdus=(pdu("A", a=100.0, source=2, i=11), pdu("B", a=100.0, source=3, i=12)),
+            loops=(crah, door),
+            **common,
+        ),
+        2: ctx(
+            rack=rack(rack_id=2, name="R2"),
+            room=room(room_id=1, other_air_heat_kw=0.0, air_loops=(crah,)),
+            nodes=stack(CPU2U, 1, first_id=200),
+            pdus=(pdu("A", a=100.0, source=2, i=21), pdu("B", a=100.0, source=3, i=22)),
+            loops=(crah,),
+            **common,
+        ),
+    }
+    ix = build_index(contexts, GPUS)
+    assert ix.baseline[1] != FAIL and ix.baseline[2] != FAIL
+    result = what_if(ix, [Failure("cooling_loop", 60)])
+    status = {o.rack_name: o.status for o in result.racks}
+    # what-if lists a rack's checks that are not ok
+    room_air = {o.rack_name: next((c for c in o.checks if c.code == "COOLING_AIR_ROOM"), None) for o in result.racks}
+    if after == FAIL:
+        assert status.get("R2") == FAIL and status.get("R1") == FAIL
+        assert room_air["R2"].value == pytest.approx(heat_r1 + 1.5, abs=1e-3)
+    else:
+        assert FAIL not in status.values()
