@@ -629,22 +629,7 @@ def site_budgets(site) -> SiteBudgets:
     racing writes sees something at least as new as its call; a placement holds the site lock, so its first
     build always validates).
     """
-    token = site.budget_token
-    budgets = None
-    for _ in range(BUDGET_BUILD_ATTEMPTS):
-        key = (site.id, token)
-        hit = budget_cache.get(key)
-        if hit is not None:
-            return hit
-        budgets = _load_site_budgets(site.id)
-        now = _current_token(site.id)
-        if now == token:
-            budget_cache.put(key, budgets)
-            return budgets
-        if now is None:  # the site was deleted meanwhile: nothing to cache
-            return budgets
-        token = now
-    return budgets
+    return token_cached(budget_cache, site.id, lambda: _load_site_budgets(site.id), token=site.budget_token)
 
 
 def site_token(site_id: int):
@@ -654,8 +639,9 @@ def site_token(site_id: int):
 
 def token_cached(cache: BudgetCache, site_id: int, build, *, token=None):
     """``build()``, a pure function of the site's committed state, cached in ``cache`` under the site's
-    budget token by the same protocol as ``site_budgets``: token read, build, token read again; cached only
-    if the token held (no write to the site committed meanwhile). Raises Site.DoesNotExist. The returned
+    budget token (the protocol ``site_budgets`` explains): token read, build, token read again; cached only
+    if the token held (no write to the site committed meanwhile), rebuilt under the new token otherwise, at
+    most ``BUDGET_BUILD_ATTEMPTS`` times. Raises Site.DoesNotExist. The returned
     value is shared: callers must not change it. ``token``: the site's token as read (``site_token``) before
     every row ``build`` uses was read, when the caller has already read them.
     """
