@@ -1,12 +1,17 @@
-"""What-if and N-1 answers as JSON-able dicts (the API's and, later, the resilience page's one source).
+"""What-if and N-1 answers as JSON-able dicts: the one source of the API, the resilience page, the
+dashboard's N-1 tile and the nightly report's N-1 section.
 
-The figures are ``planner.engine.failure``'s; this module only shapes them.
+The figures are ``planner.engine.failure``'s; this module shapes them and caches a site's sweep per budget
+token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
+
+from planner import selectors
 from planner.engine.failure import (
     Failure,
     FailureIndex,
@@ -70,9 +75,9 @@ def resilience_dict(site_id: int, index: FailureIndex) -> dict:
     return {"site": site_id, "elements": entries, "single_points_of_failure": [e for e in entries if e["spof"]]}
 
 
-# The N-1 sweep per (site, budget token): the dashboard, the resilience page, the API and the nightly report
-# read one answer, summed once per change to the site (a 5,000-rack sweep takes seconds).
-_sweep_cache = None
+# The N-1 sweep per (site, budget token): the dashboard, the resilience page and the API read one answer,
+# computed once per change to the site (a 5,000-rack sweep takes seconds).
+_sweep_cache = selectors.BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
 
 
 def site_resilience(site_id: int, *, snapshot=None, token=None) -> dict:
@@ -81,13 +86,6 @@ def site_resilience(site_id: int, *, snapshot=None, token=None) -> dict:
 
     ``snapshot``: the caller's site snapshot, used on a cache miss, with ``token`` the site's token read
     before it was built (``selectors.site_token``); without them a miss builds its own snapshot."""
-    global _sweep_cache
-    from django.conf import settings
-
-    from planner import selectors
-
-    if _sweep_cache is None:
-        _sweep_cache = selectors.BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
     if snapshot is not None and token is not None:
         return selectors.token_cached(
             _sweep_cache, site_id, lambda: resilience_dict(site_id, selectors.failure_index_of(snapshot)), token=token
