@@ -8,8 +8,10 @@ site), computes every rack's headroom without per-model fits, and derives from i
 - ``totals``: per dimension (power, cooling_air, cooling_liquid, space, rack_load) the capacity, the load
   (installed + planned, as the engine budgets it), the planned share, the headroom and the *limit*
   (load + headroom: the load at which the headroom is used up, what the forecast aims at);
-- ``near_limit``: racks near any limit (``settings.PLANNER_NEAR_LIMIT_SHARE``, the one threshold: headroom /
-  capacity <= 1 - that share, 0.2 at the default 0.8, in power, cooling, rack load or floor, or no free U);
+- ``near_limit``: racks near any limit by the one rule the pages use (``engine.capacity.RackFigures.limit_ratios``
+  at ``settings.PLANNER_NEAR_LIMIT_SHARE``: load >= that share of the rack's own capacity in power, air, its
+  liquid loops, rack load or floor, or no free U); shared pools (a room's CRAH, a UPS) are reported once, where
+  they live, in the totals and the N-1 section, not once per rack;
 - ``changes``: deltas since the previous report of the site (totals, near-limit racks in/out, node count);
 - ``forecast``: per dimension, the day it runs out (``planner.engine.forecast``) from the trend of the
   installed load over the last reports, with planned nodes counted as committed;
@@ -43,7 +45,7 @@ from cooling.models import CoolingLoop
 from planner import headroom as headroom_mod
 from planner import resilience, selectors
 from planner.engine import forecast as fc
-from planner.engine.capacity import is_near_limit, near_limit_headroom_share
+from planner.engine.capacity import figures_from_context, near_limit_headroom_share
 from planner.engine.flow import immersed
 from planner.engine.results import WARN
 from planner.engine.rules.cooling import liquid_loops as rack_liquid_loops
@@ -162,30 +164,6 @@ def psu_feed_loss_exposed(model) -> bool:
     Models without PSU data are "not checked", not exposed, in the report and in PSU_FEED_LOSS alike.
     """
     return feed_loss_mode(model) in ("capped", "off")
-
-
-def limit_ratios(head: dict, threshold: float | None = None) -> dict[str, float]:
-    """Dimensions of one rack's headroom within ``threshold`` of their limit -> headroom / capacity.
-
-    A load on a zero capacity counts as -1 (over the limit); ``space`` is 0 when no U is free.
-    """
-    if threshold is None:
-        threshold = near_limit_ratio()
-    hits: dict[str, float] = {}
-    for dim, unit in NEAR_LIMIT_DIMENSIONS:
-        figures = head.get(dim) or {}
-        cap = figures.get(f"capacity_{unit}") or 0.0
-        load = figures.get(f"load_{unit}") or 0.0
-        room = figures.get(f"headroom_{unit}")
-        if cap > 0:
-            ratio = (room if room is not None else cap - load) / cap
-            if is_near_limit(1.0 - ratio, 1.0 - threshold):
-                hits[dim] = round(ratio, 4)
-        elif load > 0:
-            hits[dim] = -1.0
-    if head.get("space", {}).get("free_u", 1) == 0:
-        hits["space"] = 0.0
-    return hits
 
 
 def _totals(snapshot, site_head: dict, planned: dict[str, float]) -> dict[str, dict]:
@@ -478,7 +456,8 @@ def build_report(
         if serving and rule_liquid_redundancy(build_state(ctx, None)).status == WARN:
             for lp in serving:
                 loop_at_risk[lp.loop_id] += 1
-        hits = limit_ratios(head)
+        # The one "near a limit" rule (engine.capacity), on the figures the dashboard and site list count.
+        hits = figures_from_context(ctx).limit_ratios(settings.PLANNER_NEAR_LIMIT_SHARE)
         if hits:
             near.append(_rack_entry(rack, head, names, hits))
 

@@ -19,7 +19,7 @@ from planner import engine, selectors
 from planner.engine.flow import air_capacity_kw, air_headroom_kw, liquid_capacity_kw, rack_heat_kw
 from planner.engine.inputs import CoolingLoopSpec
 from planner.engine.units import CLOSE_COUPLED_KINDS
-from planner.web.metrics import RackFigures, air_limit_kw, floor_area_m2, power_capacity_kw
+from planner.web.metrics import RackFigures, air_limit_kw, floor_area_m2, near_limit, power_capacity_kw
 from racks.models import Node, Pdu, Rack, Site
 
 
@@ -66,7 +66,7 @@ def headline_from_figures(site: Site, figures: list[RackFigures], loops: list[tu
         air_capacity_kw=air_capacity_kw(loops),
         liquid_heat_kw=sum(f.liquid_kw for f in figures),
         liquid_capacity_kw=liquid_capacity_kw(loops),
-        racks_near_limit=sum(1 for f in figures if f.near_limit),
+        racks_near_limit=sum(1 for f in figures if near_limit(f)),
     )
 
 

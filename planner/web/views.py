@@ -24,7 +24,7 @@ from planner.web.floorplan import render_floorplan
 from planner.web.headlines import headline_from_figures, site_headlines
 from planner.web.history import history_context, rack_history_context
 from planner.web.labels import DIMENSIONS, RETROFITS, UNIT_TEXT, rule_label, rule_text
-from planner.web.metrics import METRICS, air_limit_kw, figures_from_context, format_value
+from planner.web.metrics import METRICS, air_limit_kw, figures_from_context, format_value, near_limit
 from racks.models import Node, NodeModel, PowerSource, Rack, Room, Site
 
 HISTORY_DAYS = 400
@@ -140,7 +140,7 @@ def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                 "liquid_kw": sum(f.liquid_kw for f in rfigs),
                 "air_capacity_kw": head["cooling_air"].get("room_capacity_kw", 0.0),
                 "liquid_capacity_kw": head["cooling_liquid"]["capacity_kw"],
-                "near_limit": sum(1 for f in rfigs if f.near_limit),
+                "near_limit": sum(1 for f in rfigs if near_limit(f)),
                 "binding": binding_label(head.get("binding")),
                 "headroom": headroom_rows(head),
             }
@@ -232,7 +232,7 @@ def room_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "rack_count": len(racks),
             "it_kw": sum(f.kw for f in figures.values()),
-            "near_limit": sum(1 for f in figures.values() if f.near_limit),
+            "near_limit": sum(1 for f in figures.values() if near_limit(f)),
             "history": history_context(Room, room.pk, "rooms"),
         },
     )

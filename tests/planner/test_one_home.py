@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from planner import reports
-from planner.web.metrics import RackFigures
+from planner.web.metrics import RackFigures, near_limit
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = "planner/engine/units.py"
@@ -20,20 +20,21 @@ def _figures(load_kw: float) -> RackFigures:
     return RackFigures(kw=load_kw, air_kw=1.0, liquid_kw=0.0, power_capacity_kw=100.0, air_capacity_kw=100.0)
 
 
-def _head(load_kw: float) -> dict:
-    return {"power": {"capacity_kw": 100.0, "load_kw": load_kw, "headroom_kw": 100.0 - load_kw}, "space": {}}
-
-
 @pytest.mark.parametrize(("share", "near_at_85"), [(0.8, True), (0.9, False)])
 def test_page_and_report_follow_the_one_setting(settings, share, near_at_85):
     """85 kW of 100 kW: 85 % used, 15 % headroom. Near at a 0.8 share (85 >= 80; 15 <= 20), not at 0.9
-    (85 < 90; 15 > 10). The dashboard's rack figures and the report's limit check say the same."""
+    (85 < 90; 15 > 10). The pages' test and the report's one rule (RackFigures.limit_ratios) say the same."""
     settings.PLANNER_NEAR_LIMIT_SHARE = share
-    assert _figures(85.0).near_limit is near_at_85
-    assert (reports.limit_ratios(_head(85.0)) == {"power": 0.15}) is near_at_85
+    assert near_limit(_figures(85.0)) is near_at_85
+    assert (_figures(85.0).limit_ratios(share) == {"power": 0.15}) is near_at_85
     assert reports.near_limit_ratio() == pytest.approx(1 - share)
     # The clean case beside it: 50 % is near under neither.
-    assert not _figures(50.0).near_limit and reports.limit_ratios(_head(50.0)) == {}
+    assert not near_limit(_figures(50.0)) and _figures(50.0).limit_ratios(share) == {}
+
+
+def test_the_report_has_no_second_near_limit_rule():
+    """The report counts near-limit racks with the engine's RackFigures.limit_ratios, not a copy of its own."""
+    assert not hasattr(reports, "limit_ratios")
 
 
 def test_page_texts_show_the_setting(settings, db, client, facilities_user):
