@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 
 from planner import engine
 from planner.engine.costs import site_pue
-from planner.engine.flow import close_coupled_credit_kw, proportional_split
+from planner.engine.flow import close_coupled_cfm_split, close_coupled_credit_kw, proportional_split
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
-from planner.engine.rules.cooling import rack_room_airflow_cfm
+from planner.engine.rules.cooling import rack_node_airflow, rack_room_airflow_cfm
 from planner.engine.rules.state import build_state
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
 from planner.selectors import SiteSnapshot
@@ -45,10 +45,12 @@ class Ledger:
     nodes: dict[int, list[PlacedNode]] = field(default_factory=lambda: defaultdict(list))
     room_cfm: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # node air for the CRAH pool
     room_cfm_unknown: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    loop_cfm: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # node air per close unit
+    loop_cfm_unknown: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     own: dict[int, dict] = field(default_factory=dict)  # rack id -> its own additions, to subtract
 
 
-_NONE = {"power": 0.0, "air": 0.0, "loops": {}, "cfm": 0.0, "cfm_unknown": 0}
+_NONE = {"power": 0.0, "air": 0.0, "loops": {}, "cfm": 0.0, "cfm_unknown": 0, "loop_cfm": {}, "loop_cfm_unknown": {}}
 
 
 def current_context(base: RackContext, ledger: Ledger) -> RackContext:
@@ -83,6 +85,14 @@ def current_context(base: RackContext, ledger: Ledger) -> RackContext:
         if lp.kind in CLOSE_COUPLED_KINDS:
             added_here = ledger.loop_room_kw.get((lp.loop_id, room_id), 0.0)
             changes["other_room_heat_kw"] = lp.other_room_heat_kw + added_here - mine
+            changes["other_airflow_cfm"] = (
+                lp.other_airflow_cfm + ledger.loop_cfm.get(lp.loop_id, 0.0) - own["loop_cfm"].get(lp.loop_id, 0.0)
+            )
+            changes["other_airflow_unknown"] = (
+                lp.other_airflow_unknown
+                + ledger.loop_cfm_unknown.get(lp.loop_id, 0)
+                - own["loop_cfm_unknown"].get(lp.loop_id, 0)
+            )
         loops.append(replace(lp, **changes))
     return replace(
         base,
@@ -113,8 +123,21 @@ def _record(ledger: Ledger, ctx: RackContext, model: NodeModelSpec, positions) -
     )
     close = [lp for lp in ctx.loops if lp.kind in CLOSE_COUPLED_KINDS]
     added_air = 0.0  # this rack's own CRAH-pool air, when no close-coupled unit serves it
+    loop_cfm_after = dict(before["loop_cfm"])
+    loop_unknown_after = dict(before["loop_cfm_unknown"])
     if close:
         caps = [loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in close]
+        # Node air each unit now carries from this rack (COOLING_AIRFLOW: the unit's whole demand).
+        node_before, _t = rack_node_airflow(st)
+        node_after, _t = rack_node_airflow(after)
+        cfm_b = close_coupled_cfm_split(node_before or 0.0, caps)
+        cfm_a = close_coupled_cfm_split(node_after or 0.0, caps)
+        for lp, b, a in zip(close, cfm_b, cfm_a, strict=True):
+            unknown = (node_after is None) - (node_before is None)
+            ledger.loop_cfm[lp.loop_id] += a - b
+            ledger.loop_cfm_unknown[lp.loop_id] += unknown
+            loop_cfm_after[lp.loop_id] = loop_cfm_after.get(lp.loop_id, 0.0) + a - b
+            loop_unknown_after[lp.loop_id] = loop_unknown_after.get(lp.loop_id, 0) + unknown
         offers_before = proportional_split(st.air_kw, caps)
         offers_after = proportional_split(after.air_kw, caps)
         _c, terms_before = close_coupled_credit_kw(st.air_kw, close)
@@ -148,6 +171,8 @@ def _record(ledger: Ledger, ctx: RackContext, model: NodeModelSpec, positions) -
         "loops": loops_after,
         "cfm": before["cfm"] + added_cfm,
         "cfm_unknown": before["cfm_unknown"] + added_unknown,
+        "loop_cfm": loop_cfm_after,
+        "loop_cfm_unknown": loop_unknown_after,
     }
     ledger.nodes[rid].extend(PlacedNode(model=model, u_position=u) for u in positions)
 

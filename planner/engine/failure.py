@@ -43,10 +43,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from planner.engine.check import RULES, check_rack
-from planner.engine.flow import RackHeat, immersed, pass_through, rack_heat_kw, site_heat_flow
+from planner.engine.flow import (
+    RackHeat,
+    close_coupled_cfm_split,
+    immersed,
+    pass_through,
+    rack_heat_kw,
+    site_heat_flow,
+)
 from planner.engine.inputs import CoolingLoopSpec, PduSpec, PowerSourceSpec, RackContext
 from planner.engine.results import FAIL, OK, RULE_CODES, WARN, RuleResult, rule_result
-from planner.engine.rules.cooling import rule_air_room
+from planner.engine.rules.cooling import rack_node_airflow, rule_air_room
 from planner.engine.rules.power import fed_source_ids, pdu_sides
 from planner.engine.rules.state import EPS, build_state
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
@@ -326,6 +333,8 @@ class _Applied:
 
     __slots__ = (
         "changed_loops",
+        "close_cfm",
+        "close_cfm_delta",
         "close_pass",
         "dead_kw_by_source",
         "dead_racks",
@@ -453,6 +462,25 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
             touched_close.add(lid)
     a.loop_liquid = loop_liquid
     a.offered = offered
+    # Node air (COOLING_AIRFLOW) a changed close-coupled set moves: each such rack's air split again over the
+    # units left to it, as its heat is; per loop the change of the air its racks offer it.
+    close_cfm: dict[int, tuple[dict, dict]] = {}  # rack id -> (old CFM per unit, new CFM per unit)
+    cfm_delta: dict[int, float] = defaultdict(float)
+    for rid in heat_changed:
+        ctx = ix.contexts[rid]
+        old_close = [lp for lp in ctx.loops if lp.kind in CLOSE_COUPLED_KINDS]
+        if not old_close:
+            continue
+        node_cfm, _text = rack_node_airflow(build_state(ctx, None))
+        if not node_cfm:
+            continue
+        cfm_old = _cfm_split(node_cfm, old_close)
+        cfm_new = _cfm_split(node_cfm, _new_loops(a, old_close))
+        close_cfm[rid] = (cfm_old, cfm_new)
+        for lid in cfm_old.keys() | cfm_new.keys():
+            cfm_delta[lid] += cfm_new.get(lid, 0.0) - cfm_old.get(lid, 0.0)
+    a.close_cfm = close_cfm
+    a.close_cfm_delta = dict(cfm_delta)
     a.offered_room = offered_room
     close_pass = ChainMap({}, flow.close_pass)  # changes over the baseline: no copy per element
     for lid in touched_close:
@@ -494,6 +522,12 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
             direct.update(ix.loop_racks.get(lid, ()))
     a.direct = direct
     return a
+
+
+def _cfm_split(node_cfm: float, close: list[CoolingLoopSpec]) -> dict[int, float]:
+    """A rack's node air (CFM) over its close-coupled units by usable kW (engine.flow), by loop id."""
+    split = close_coupled_cfm_split(node_cfm, [_usable(lp) for lp in close])
+    return {lp.loop_id: c for lp, c in zip(close, split, strict=True)}
 
 
 def _new_loops(a: _Applied, loops: Iterable[CoolingLoopSpec]) -> list[CoolingLoopSpec]:
@@ -553,10 +587,15 @@ def _context(ix: FailureIndex, a: _Applied, rid: int) -> RackContext:
             elif lp.kind in CLOSE_COUPLED_KINDS:
                 has_close = True
                 mine = share.offer_by_loop.get(lid, 0.0) if share else 0.0
+                old_cfm, new_cfm = a.close_cfm.get(rid, (None, None))
+                other_cfm = lp.other_airflow_cfm + a.close_cfm_delta.get(lid, 0.0)
+                if old_cfm is not None:  # this rack's own change is its own, not another rack's
+                    other_cfm += old_cfm.get(lid, 0.0) - new_cfm.get(lid, 0.0)
                 lp = replace(
                     lp,
                     other_heat_kw=_other(a.offered.get(lid, 0.0), mine),
                     other_room_heat_kw=_other(a.offered_room.get((lid, room_id), 0.0), mine),
+                    other_airflow_cfm=max(round(other_cfm, 6), 0.0),
                 )
             loops.append(lp)
         changes["loops"] = tuple(loops)

@@ -158,6 +158,12 @@ def close_coupled_airflow_cfm(air_kw: float, loops) -> list[tuple[object, float,
     return out
 
 
+def close_coupled_cfm_split(rack_cfm: float, usable_kw) -> list[float]:
+    """A rack's node air (CFM) over the close-coupled units serving it, in proportion to their usable kW: the
+    split its air heat takes (``proportional_split``), so each unit moves the air of the heat it is offered."""
+    return proportional_split(rack_cfm, usable_kw)
+
+
 def room_airflow_demand_cfm(rack_cfm: float, delivered_cfm: Iterable[float | None]) -> float:
     """Node air of one rack the room's CRAH pool must deliver: what its close-coupled units do not (a unit
     of unknown airflow is counted as delivering none)."""

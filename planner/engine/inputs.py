@@ -109,6 +109,11 @@ class CoolingLoopSpec:
     racks_served: int = 0
     other_room_heat_kw: float = 0.0
     unit_airflow_cfm: float | None = None  # air one unit delivers (air-side units); None: unknown
+    # Close-coupled units: node air (CFM) every other rack offers this unit (each rack's node air split over
+    # its close-coupled units in proportion to their usable kW, as its air heat is), and how many of those
+    # racks' node air is unknown. COOLING_AIRFLOW checks the unit's whole demand against its airflow.
+    other_airflow_cfm: float = 0.0
+    other_airflow_unknown: int = 0
     approach_c: float | None = None  # liquid loops: CDU approach, K (node supply = supply + approach); None: not given
 
 

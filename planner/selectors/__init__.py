@@ -22,6 +22,7 @@ from cooling.models import CoolingLoop
 from planner.engine.flow import (
     RackHeat,
     air_delta_t_c,
+    close_coupled_cfm_split,
     loop_airflow_cfm,
     rack_airflow_cfm,
     rack_heat_kw,
@@ -128,7 +129,13 @@ def _chain_memo(sources: dict[int, SourceRow]):
 
 
 def _loop_spec(
-    loop: CoolingLoop, *, other_heat_kw: float, racks_served: int, other_room_heat_kw: float = 0.0
+    loop: CoolingLoop,
+    *,
+    other_heat_kw: float,
+    racks_served: int,
+    other_room_heat_kw: float = 0.0,
+    other_airflow_cfm: float = 0.0,
+    other_airflow_unknown: int = 0,
 ) -> CoolingLoopSpec:
     return CoolingLoopSpec(
         loop_id=loop.id,
@@ -146,6 +153,8 @@ def _loop_spec(
         racks_served=racks_served,
         other_room_heat_kw=other_room_heat_kw,
         unit_airflow_cfm=loop.unit_airflow_cfm,
+        other_airflow_cfm=other_airflow_cfm,
+        other_airflow_unknown=other_airflow_unknown,
     )
 
 
@@ -288,6 +297,11 @@ class SiteBudgets:
     room_airflow_cfm: dict[int, float] = field(default_factory=dict)
     room_airflow_unknown: dict[int, int] = field(default_factory=dict)
     rack_airflow_cfm: dict[int, float | None] = field(default_factory=dict)
+    # Per close-coupled unit: node air (CFM) all its racks offer it, and how many of them have unknown node air;
+    # per rack: its own CFM per unit (None: unknown).
+    close_offered_cfm: dict[int, float] = field(default_factory=dict)
+    close_cfm_unknown: dict[int, int] = field(default_factory=dict)
+    rack_close_cfm: dict[int, dict[int, float] | None] = field(default_factory=dict)
     # Engine specs of air-side loops, the same for every rack they serve: built on first use.
     _air_specs: dict = field(default_factory=dict, repr=False, compare=False)
     # Source chains and their specs, the same for every rack with the same feeds and own load.
@@ -411,7 +425,7 @@ def build_site_budgets(
         for sid in chain_of(feeds.get(rack_id, ())):
             source_kw[sid] += power_kw
     flow = site_heat_flow(heats)
-    room_cfm, room_unknown, rack_cfm = _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air)
+    room_cfm, room_unknown, rack_cfm, close_cfm = _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air)
     empty: dict = NO_SHARE.liquid_heat_kw_by_loop
     shares = {
         rid: RackShare(
@@ -437,6 +451,7 @@ def build_site_budgets(
         room_airflow_cfm=room_cfm,
         room_airflow_unknown=room_unknown,
         rack_airflow_cfm=rack_cfm,
+        **close_cfm,
     )
 
 
@@ -448,6 +463,9 @@ def _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air):
     room_cfm: dict[int, float] = defaultdict(float)
     room_unknown: dict[int, int] = defaultdict(int)
     rack_cfm: dict[int, float | None] = {}
+    offered_cfm: dict[int, float] = defaultdict(float)
+    cfm_unknown: dict[int, int] = defaultdict(int)
+    rack_close: dict[int, dict[int, float] | None] = {}
     for r in heats:
         if r.immersion:
             rack_cfm[r.rack_id] = 0.0
@@ -460,6 +478,16 @@ def _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air):
         if hit is not None:
             serving_air = [lp for lp in serving_of[r.rack_id] if lp.kind in AIR_SIDE]
             cfm = rack_airflow_cfm(hit[0], hit[1], air_delta_t_c(serving_air + pool))
+        if r.close:
+            if cfm is None:
+                rack_close[r.rack_id] = None
+                for lid, _cap in r.close:
+                    cfm_unknown[lid] += 1
+            else:
+                split = close_coupled_cfm_split(cfm, [cap for _lid, cap in r.close])
+                rack_close[r.rack_id] = {lid: c for (lid, _cap), c in zip(r.close, split, strict=True)}
+                for (lid, _cap), c in zip(r.close, split, strict=True):
+                    offered_cfm[lid] += c
         if cfm is None:
             rack_cfm[r.rack_id] = None
             room_unknown[r.room_id] += 1
@@ -475,7 +503,12 @@ def _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air):
         demand = room_airflow_demand_cfm(cfm, delivered)
         rack_cfm[r.rack_id] = demand
         room_cfm[r.room_id] += demand
-    return dict(room_cfm), dict(room_unknown), rack_cfm
+    close = {
+        "close_offered_cfm": dict(offered_cfm),
+        "close_cfm_unknown": dict(cfm_unknown),
+        "rack_close_cfm": rack_close,
+    }
+    return dict(room_cfm), dict(room_unknown), rack_cfm, close
 
 
 def _usable(lp: CoolingLoop) -> float:
@@ -489,6 +522,7 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
     two can never disagree.
     """
     own = budgets.share(rack.id)
+    own_close_cfm = budgets.rack_close_cfm.get(rack.id, {})
     serving = budgets.serving(rack.id, room.id)
     liquid = most_specific_liquid(serving, room.id)
     loop_specs = []
@@ -506,6 +540,10 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
                     other_heat_kw=_other(budgets.close_offered_kw.get(lp.id, 0.0), mine),
                     racks_served=lp.n_racks,
                     other_room_heat_kw=_other(room_all, mine),
+                    other_airflow_cfm=_other(
+                        budgets.close_offered_cfm.get(lp.id, 0.0), (own_close_cfm or {}).get(lp.id, 0.0)
+                    ),
+                    other_airflow_unknown=budgets.close_cfm_unknown.get(lp.id, 0) - (own_close_cfm is None),
                 )
             )
         elif lp.kind not in LIQUID:

@@ -93,8 +93,10 @@ def test_other_racks_of_unknown_airflow_make_the_room_not_checked():
 # --- close-coupled units deliver to their racks ---------------------------------------------------------
 
 
-def door(unit_cfm, *, other_heat_kw=0.0):
-    return loop("rear_door", 100.0, name="door-1", loop_id=7, unit_airflow_cfm=unit_cfm, other_heat_kw=other_heat_kw)
+def door(unit_cfm, *, other_heat_kw=0.0, **kw):
+    return loop(
+        "rear_door", 100.0, name="door-1", loop_id=7, unit_airflow_cfm=unit_cfm, other_heat_kw=other_heat_kw, **kw
+    )
 
 
 def test_rear_door_alone_too_little_fails_at_the_rack():
@@ -109,16 +111,36 @@ def test_rear_door_alone_too_little_fails_at_the_rack():
 
 
 @pytest.mark.parametrize(("unit_cfm", "status"), [(8000.0, "fail"), (16000.0, "ok")])
-def test_shared_rear_door_delivers_in_proportion_to_air_heat(unit_cfm, status):
-    # Another rack offers the door 57.2 kW, this rack 4 x 14.3 = 57.2 kW: half the door's air each.
-    # 8,000 x 57.2 / 114.4 = 4,000 CFM < 6,200 (fail); 16,000 / 2 = 8,000 CFM >= 6,200 (ok).
-    c = ctx(room=crah_room(9000.0, 1, 0), loops=(door(unit_cfm, other_heat_kw=57.2),))
+def test_shared_rear_door_carries_the_air_of_all_its_racks(unit_cfm, status):
+    # Another rack offers the door 57.2 kW and the 4 x 1,550 = 6,200 CFM of its B200s; this rack 4 x 1,550 =
+    # 6,200 CFM more: 12,400 CFM on the door. 8,000 CFM < 12,400 (fail); 16,000 >= 12,400 (ok).
+    c = ctx(room=crah_room(9000.0, 1, 0), loops=(door(unit_cfm, other_heat_kw=57.2, other_airflow_cfm=6200.0),))
     r = airflow(c, Placement(B200, quantity=4))
     assert r.status == status
-    assert r.limit == pytest.approx(unit_cfm / 2)
+    assert (r.value, r.limit) == (pytest.approx(12400.0), pytest.approx(unit_cfm))
+    assert "6200.0 CFM other racks + 6200.0 CFM this rack = 12400.0 CFM" in r.message
     if status == "ok":
-        # The door delivers all 6,200 CFM: nothing is left for the room pool.
+        # The door delivers this rack's half of its air: 16,000 x 57.2 / 114.4 = 8,000 >= 6,200 CFM, nothing
+        # left for the room pool.
         assert "0.0 CFM this rack after close-coupled units" in r.message
+
+
+@pytest.mark.parametrize(("other_cfm", "status"), [(7000.0, "fail"), (3000.0, "ok")])
+def test_a_share_by_heat_no_longer_hides_a_door_moving_more_air_than_it_has(other_cfm, status):
+    # A 10,000 CFM door already takes 10 kW and 7,000 CFM from other racks (high-airflow kit); this rack adds
+    # 4 x B200: 57.2 kW, 6,200 CFM. Shared by heat, this rack's part was 10,000 x 57.2 / 67.2 = 8,512 CFM >=
+    # 6,200 and passed, while the door moved 7,000 + 6,200 = 13,200 CFM > 10,000: a false OK. Clean case beside
+    # it: 3,000 + 6,200 = 9,200 CFM <= 10,000.
+    c = ctx(room=crah_room(90000.0, 1, 0), loops=(door(10000.0, other_heat_kw=10.0, other_airflow_cfm=other_cfm),))
+    r = airflow(c, Placement(B200, quantity=4))
+    assert r.status == status
+    assert (r.value, r.limit) == (pytest.approx(other_cfm + 6200.0), pytest.approx(10000.0))
+
+
+def test_unknown_air_of_other_racks_on_a_door_is_not_checked_there():
+    c = ctx(room=crah_room(90000.0, 1, 0), loops=(door(10000.0, other_heat_kw=10.0, other_airflow_unknown=1),))
+    r = airflow(c, Placement(B200, quantity=4))
+    assert "rack: node airflow of other racks on" in r.message and "unknown (not checked)" in r.message
 
 
 def test_door_of_unknown_airflow_leaves_all_air_to_the_room():

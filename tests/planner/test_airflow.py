@@ -127,3 +127,75 @@ def test_site_export_import_keeps_the_new_fields_and_checks_airflow_across_racks
     with pytest.raises(transfer.ImportFailed) as failed:
         transfer.import_site(doc, name="Short", slug="short")
     assert "COOLING_AIRFLOW" in str(failed.value.errors) or "COOLING_AIRFLOW" in str(failed.value)
+
+
+def _shared_door(unit_cfm: float):
+    """The two racks of ``_room`` behind one rear door (listing both) of ``unit_cfm`` CFM and 300 kW."""
+    site, room, racks = _room(crah_unit_cfm=50000.0)
+    door = CoolingLoopFactory(
+        site=site, room=room, kind="rear_door", unit_capacity_kw=300.0, units=1, redundant_units=0, fluid="water"
+    )
+    door.unit_airflow_cfm = unit_cfm
+    door.save()
+    door.racks.set(racks)
+    return site, racks
+
+
+@pytest.mark.parametrize(("unit_cfm", "expected"), [(7000.0, 0), (7400.0, 1)])
+def test_a_door_shared_by_two_racks_carries_both_racks_air(unit_cfm, expected):
+    # R1 behind the door holds 4 x B200: 6,200 CFM, 4 x 14.3 = 57.2 kW, and no room for an 8 U DGX H100 (40 of
+    # 42 U used). DGX H100s (1,105 CFM catalogue, §1.1 P [S1]; 11.3 kW published heat, §1.3) go to R2. The door
+    # moves 6,200 + 1,105 = 7,305 CFM with one of them: more than 7,000 (none placed), within 7,400 (one).
+    # Shared by heat, as before, R2's part of a 7,000 CFM door was 7,000 x 11.3 / (57.2 + 11.3) = 1,155 CFM >=
+    # 1,105, so one H100 passed while the door moved 7,305 CFM of 7,000: a false OK.
+    site, racks = _shared_door(unit_cfm)
+    _fill(racks[0], "dgx-b200", 4)
+    model = selectors.node_model_spec(NodeModel.objects.get(slug="dgx-h100"))
+    plan = planning.plan_feasibility(selectors.site_snapshot(site.id), model, 3)
+    assert len(plan.placements) == expected
+    assert {p["rack"] for p in plan.placements} <= {racks[1].id}
+    assert "COOLING_AIRFLOW" in plan.binding
+    r2 = engine.check_placement(
+        selectors.rack_context(racks[1].id), engine.Placement(model, quantity=expected + 1)
+    ).get("COOLING_AIRFLOW")
+    assert r2.status == "fail"
+    assert r2.value == pytest.approx(6200.0 + 1105.0 * (expected + 1))
+
+
+def test_the_plan_counts_its_own_air_on_a_shared_door():
+    # Both racks empty behind one 7,000 CFM door: 4 x B200 = 6,200 CFM in R1, a fifth unit in either rack makes
+    # 7,750 > 7,000 CFM on the door. The plan's running totals carry R1's air to R2's check.
+    site, _racks = _shared_door(7000.0)
+    model = selectors.node_model_spec(NodeModel.objects.get(slug="dgx-b200"))
+    plan = planning.plan_feasibility(selectors.site_snapshot(site.id), model, 6)
+    assert len(plan.placements) == 4 and plan.unplaced == 2
+    assert plan.binding.get("COOLING_AIRFLOW")
+
+
+def test_a_lost_door_moves_its_racks_air_to_the_door_left():
+    # R1 behind doors D1 and D2 (5,000 CFM, 100 kW each), R2 behind D2 only; 2 x B200 = 3,100 CFM in each.
+    # R1's air splits by usable kW: 1,550 CFM to each door; D2 carries 1,550 + 3,100 = 4,650 <= 5,000 CFM.
+    # With D1 lost, R1's whole 3,100 CFM goes to D2: 6,200 > 5,000 CFM, and R2 (which lost nothing) fails too.
+    from planner.engine.failure import Failure, what_if
+
+    site, room, racks = _room(crah_unit_cfm=50000.0)
+    doors = []
+    for name, served in (("D1", racks[:1]), ("D2", racks)):
+        d = CoolingLoopFactory(
+            site=site, room=room, name=name, kind="rear_door", unit_capacity_kw=100.0, units=1, redundant_units=0
+        )
+        d.unit_airflow_cfm = 5000.0
+        d.save()
+        d.racks.set(served)
+        doors.append(d)
+    _fill(racks[0], "dgx-b200", 2)
+    _fill(racks[1], "dgx-b200", 2)
+    for rack in racks:
+        assert engine.check_rack(selectors.rack_context(rack.id)).get("COOLING_AIRFLOW").status == "ok"
+    ix = selectors.site_failure_index(site.id)
+    result = what_if(ix, [Failure("cooling_loop", doors[0].id)])
+    by_name = {o.rack_name: o for o in result.racks}
+    for name in ("R1", "R2"):
+        airflow = next(c for c in by_name[name].checks if c.code == "COOLING_AIRFLOW")
+        assert airflow.status == "fail", name
+        assert airflow.value == pytest.approx(6200.0) and airflow.limit == pytest.approx(5000.0)

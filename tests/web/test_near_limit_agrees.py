@@ -27,7 +27,8 @@ AMPS_FOR_12_KW = 12.0 * 1000 / (230 * 0.8)
 def site():
     site = Site.objects.create(name="Near site", slug="near-site")
     bare = Room.objects.create(site=site, name="No CRAH", floor_type="slab", floor_rated_load_kg_m2=1224)
-    Rack.objects.create(row=Row.objects.create(room=bare, name="E1"), name="EMPTY", position=1, max_load_kg=1400, empty_weight_kg=150)
+    empty_row = Row.objects.create(room=bare, name="E1")
+    Rack.objects.create(row=empty_row, name="EMPTY", position=1, max_load_kg=1400, empty_weight_kg=150)
     room = Room.objects.create(site=site, name="Hall", floor_type="slab", floor_rated_load_kg_m2=1224)
     rack = Rack.objects.create(
         row=Row.objects.create(room=room, name="H1", containment="hot_aisle"), name="BUSY", position=1,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from planner.engine.flow import (
     air_delta_t_c,
     close_coupled_airflow_cfm,
+    close_coupled_cfm_split,
     close_coupled_credit_kw,
     loop_airflow_cfm,
     proportional_split,
@@ -239,21 +240,34 @@ def rule_airflow(st: RackState) -> RuleResult:
     checked = []  # (value, limit, ok)
     close = close_coupled_loops(ctx)
     delivered = close_coupled_airflow_cfm(st.air_kw, close)
-    if delivered:
-        unknown = [lp.name for lp, _o, _t, c in delivered if c is None]
+    if close:
+        # Each unit carries the node air of every rack it serves (the rack's air split over its units as its
+        # heat is): the unit's whole demand against its airflow, so no rack's verdict depends on the order in
+        # which its neighbours were filled.
+        unknown = [lp.name for lp in close if lp.unit_airflow_cfm is None]
+        others_unknown = [lp.name for lp in close if lp.other_airflow_unknown > 0]
         if unknown:
             unchecked.append(f"rack: airflow of {', '.join(unknown)} unknown")
+        elif others_unknown:
+            unchecked.append(f"rack: node airflow of other racks on {', '.join(others_unknown)} unknown")
         else:
-            cap = sum(c for _lp, _o, _t, c in delivered)
-            terms = []
-            for lp, offer, total, c in delivered:
-                text = f"{lp.name} {_KIND_LABEL[lp.kind]} {_airflow_text(lp)}"
-                if lp.other_heat_kw > EPS:
-                    text += f" x {offer:.2f} / {total:.2f} kW air heat offered = {c:.1f} CFM"
-                terms.append(text)
-            ok = within(cfm, cap)
-            checked.append((cfm, cap, ok))
-            parts.append(f"rack: {cfm:.1f} CFM {'<=' if ok else '>'} {cap:.1f} CFM delivered ({'; '.join(terms)})")
+            own = close_coupled_cfm_split(cfm, [usable(lp) for lp in close])
+            for lp, mine in zip(close, own, strict=True):
+                cap = loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
+                demand = lp.other_airflow_cfm + mine
+                ok = within(demand, cap)
+                checked.append((demand, cap, ok))
+                sum_text = f"{demand:.1f} CFM"
+                if lp.other_airflow_cfm > EPS or len(close) > 1:
+                    sum_text = (
+                        f"{lp.other_airflow_cfm:.1f} CFM other racks + {mine:.1f} CFM this rack"
+                        + (f" (its {cfm:.1f} CFM split by usable kW)" if len(close) > 1 else "")
+                        + f" = {demand:.1f} CFM"
+                    )
+                parts.append(
+                    f"rack: {sum_text} {'<=' if ok else '>'} {cap:.1f} CFM delivered "
+                    f"({lp.name} {_KIND_LABEL[lp.kind]} {_airflow_text(lp)})"
+                )
     room = ctx.room
     pool = room.air_loops
     mine = room_airflow_demand_cfm(cfm, (c for _lp, _o, _t, c in delivered))
