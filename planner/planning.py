@@ -18,7 +18,7 @@ from planner import engine
 from planner.engine.costs import site_pue
 from planner.engine.flow import close_coupled_cfm_split, close_coupled_credit_kw, proportional_split
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
-from planner.engine.rules.cooling import rack_node_airflow, rack_room_airflow_cfm
+from planner.engine.rules.cooling import rack_node_airflow, rack_room_airflow_parts
 from planner.engine.rules.state import build_state
 from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
 from planner.selectors import SiteSnapshot
@@ -47,6 +47,8 @@ class Ledger:
     room_cfm_unknown: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     loop_cfm: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # node air per close unit
     loop_cfm_unknown: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # Change of what each close-coupled unit cannot move (CFM), per (unit, room): it reaches that room's pool.
+    unit_excess_cfm: dict[tuple, float] = field(default_factory=lambda: defaultdict(float))
     own: dict[int, dict] = field(default_factory=dict)  # rack id -> its own additions, to subtract
 
 
@@ -63,10 +65,14 @@ def current_context(base: RackContext, ledger: Ledger) -> RackContext:
     for lp in base.loops:
         if lp.kind in CLOSE_COUPLED_KINDS:
             room_other -= ledger.loop_room_pass_kw.get((lp.loop_id, room_id), 0.0)
+    # The pool's air from close-coupled units the plan changed, except those serving this rack (the rule
+    # counts them from their whole demand).
+    mine = {lp.loop_id for lp in base.loops if lp.kind in CLOSE_COUPLED_KINDS}
+    excess = sum(kw for (lid, rm), kw in ledger.unit_excess_cfm.items() if rm == room_id and lid not in mine)
     room = replace(
         base.room,
         other_air_heat_kw=room_other,
-        other_airflow_cfm=base.room.other_airflow_cfm + ledger.room_cfm.get(room_id, 0.0) - own["cfm"],
+        other_airflow_cfm=base.room.other_airflow_cfm + ledger.room_cfm.get(room_id, 0.0) - own["cfm"] + excess,
         other_airflow_unknown=base.room.other_airflow_unknown
         + ledger.room_cfm_unknown.get(room_id, 0)
         - own["cfm_unknown"],
@@ -159,11 +165,16 @@ def _record(ledger: Ledger, ctx: RackContext, model: NodeModelSpec, positions) -
     for lid, kw in split.items():
         ledger.loop_kw[lid] += kw
         loops_after[lid] = loops_after.get(lid, 0.0) + kw
-    # Node air this rack adds to its room's CRAH pool (COOLING_AIRFLOW), counted like the air heat.
-    cfm_before, cfm_after = rack_room_airflow_cfm(st), rack_room_airflow_cfm(after)
-    added_cfm = (cfm_after or 0.0) - (cfm_before or 0.0)
-    added_unknown = (cfm_after is None) - (cfm_before is None)
+    # Node air this rack adds to its room's CRAH pool (COOLING_AIRFLOW): its own air when no close-coupled
+    # unit serves it, else the change of what its units cannot move.
+    known_before, known_after = rack_room_airflow_parts(st), rack_room_airflow_parts(after)
+    direct_b, excess_b = rack_room_airflow_parts(st, unknown_cfm=0.0)
+    direct_a, excess_a = rack_room_airflow_parts(after, unknown_cfm=0.0)
+    added_cfm = direct_a - direct_b
+    added_unknown = (known_after is None) - (known_before is None)
     ledger.room_cfm[room_id] += added_cfm
+    for lid in excess_a.keys() | excess_b.keys():
+        ledger.unit_excess_cfm[(lid, room_id)] += excess_a.get(lid, 0.0) - excess_b.get(lid, 0.0)
     ledger.room_cfm_unknown[room_id] += added_unknown
     ledger.own[rid] = {
         "power": before["power"] + added_power,

@@ -46,6 +46,7 @@ from planner.engine.check import RULES, check_rack
 from planner.engine.flow import (
     RackHeat,
     close_coupled_cfm_split,
+    close_unit_excess_cfm,
     immersed,
     pass_through,
     rack_heat_kw,
@@ -53,10 +54,10 @@ from planner.engine.flow import (
 )
 from planner.engine.inputs import CoolingLoopSpec, PduSpec, PowerSourceSpec, RackContext
 from planner.engine.results import FAIL, OK, RULE_CODES, WARN, RuleResult, rule_result
-from planner.engine.rules.cooling import rack_node_airflow, rule_air_room
+from planner.engine.rules.cooling import rack_node_airflow, room_airflow_cfm, rule_air_room
 from planner.engine.rules.power import fed_source_ids, pdu_sides
-from planner.engine.rules.state import EPS, build_state
-from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_usable_kw
+from planner.engine.rules.state import EPS, build_state, within
+from planner.engine.units import CLOSE_COUPLED_KINDS, LIQUID_KINDS, loop_airflow_cfm, loop_usable_kw
 
 KINDS = ("power_source", "pdu", "side", "cooling_loop", "cooling_unit")
 SIDES = ("A", "B")
@@ -173,6 +174,7 @@ class FailureIndex:
         self.baseline_wo_room: dict[int, str] = {}  # status of every rule but COOLING_AIR_ROOM
         self.baseline_power_ok: dict[int, bool] = {}  # POWER_RACK passes as it stands
         self.baseline_wo_power: dict[int, str] = {}  # status of every rule but POWER_CODES
+        self.airflow_checked: set[int] = set()  # racks whose COOLING_AIRFLOW reads the room's node air
         self.room_of: dict[int, int] = {}
         self.room_racks: dict[int, list[int]] = defaultdict(list)
         self.sources: dict[int, PowerSourceSpec] = {}
@@ -311,6 +313,8 @@ def build_index(
         result = check_rack(ctx)
         ix.baseline[rid] = _worst(c.status for c in result.checks)
         ix.baseline_wo_room[rid] = _worst(c.status for c in result.checks if c.code != "COOLING_AIR_ROOM")
+        if rack_room_airflow_base_cfm(ctx) > 0:
+            ix.airflow_checked.add(rid)
         ix.baseline_power_ok[rid] = result.checks[RULE_CODES.index("POWER_RACK")].status != FAIL
         ix.baseline_wo_power[rid] = _worst(c.status for c in result.checks if c.code not in POWER_CODES)
     for s in sources:
@@ -335,16 +339,19 @@ class _Applied:
         "changed_loops",
         "close_cfm",
         "close_cfm_delta",
+        "close_excess_delta",
         "close_pass",
         "dead_kw_by_source",
         "dead_racks",
         "dead_site_kw",
         "direct",
+        "direct_cfm",
         "loop_liquid",
         "loop_spec",
         "lost_pdus",
         "offered",
         "offered_room",
+        "room_cfm_delta",
         "room_changed",
         "room_left",
         "shares",
@@ -481,6 +488,44 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
             cfm_delta[lid] += cfm_new.get(lid, 0.0) - cfm_old.get(lid, 0.0)
     a.close_cfm = close_cfm
     a.close_cfm_delta = dict(cfm_delta)
+    # What each changed close-coupled unit cannot move, before and under the failure: the change reaches the
+    # CRAH pool of its racks' room (a unit serves one room; the first when its racks span several). A lost
+    # unit moves nothing and passes nothing: its racks' air went to their other units or to the pool directly.
+    excess_delta: dict[int, tuple[float, int]] = {}
+    room_cfm: dict[int, float] = defaultdict(float)
+    direct_cfm: dict[int, float] = {}
+    for lid in {*cfm_delta, *(lid for lid in loop_spec if ix.loops[lid].kind in CLOSE_COUPLED_KINDS)}:
+        racks = ix.loop_racks.get(lid, ())
+        if not racks:
+            continue
+        first = next(iter(sorted(racks)))
+        ctx = ix.contexts[first]
+        spec = next(lp for lp in ctx.loops if lp.loop_id == lid)
+        node_cfm = rack_room_airflow_base_cfm(ctx)
+        base_total = spec.other_airflow_cfm + _cfm_split(
+            node_cfm, [lp for lp in ctx.loops if lp.kind in CLOSE_COUPLED_KINDS]
+        ).get(lid, 0.0)
+        excess_before = close_unit_excess_cfm(
+            base_total, loop_airflow_cfm(spec.unit_airflow_cfm, spec.units, spec.redundant_units)
+        )
+        new_spec = loop_spec.get(lid, spec) if lid in loop_spec else spec
+        if new_spec is None:
+            excess_after = 0.0
+        else:
+            excess_after = close_unit_excess_cfm(
+                base_total + cfm_delta.get(lid, 0.0),
+                loop_airflow_cfm(new_spec.unit_airflow_cfm, new_spec.units, new_spec.redundant_units),
+            )
+        room_id = ix.room_of[first]
+        excess_delta[lid] = (excess_after - excess_before, room_id)
+        room_cfm[room_id] += excess_after - excess_before
+    for rid, (split_old, split_new) in close_cfm.items():
+        if not split_new:  # no close-coupled unit left: the rack's own air goes to the pool
+            direct_cfm[rid] = sum(split_old.values())
+            room_cfm[ix.room_of[rid]] += direct_cfm[rid]
+    a.close_excess_delta = excess_delta
+    a.room_cfm_delta = dict(room_cfm)
+    a.direct_cfm = direct_cfm
     a.offered_room = offered_room
     close_pass = ChainMap({}, flow.close_pass)  # changes over the baseline: no copy per element
     for lid in touched_close:
@@ -522,6 +567,15 @@ def _apply(ix: FailureIndex, failures: Sequence[Failure]) -> _Applied:
             direct.update(ix.loop_racks.get(lid, ()))
     a.direct = direct
     return a
+
+
+def rack_room_airflow_base_cfm(ctx: RackContext) -> float:
+    """The rack's node air as it stands (CFM; 0 when unknown or no nodes)."""
+    st = build_state(ctx, None)
+    if not st.models or st.immersion:
+        return 0.0
+    cfm, _text = rack_node_airflow(st)
+    return cfm or 0.0
 
 
 def _cfm_split(node_cfm: float, close: list[CoolingLoopSpec]) -> dict[int, float]:
@@ -608,7 +662,20 @@ def _context(ix: FailureIndex, a: _Applied, rid: int) -> RackContext:
         else:
             other_air = _other(room_other, share.air_left_kw if share else 0.0)
         air_loops = tuple(_new_loops(a, ctx.room.air_loops))
-        changes["room"] = replace(ctx.room, other_air_heat_kw=other_air, air_loops=air_loops)
+        # The pool's node air: the changes of every unit and rack but this rack's own and its units' (the rule
+        # counts those from the units' whole demand).
+        other_cfm = ctx.room.other_airflow_cfm + a.room_cfm_delta.get(room_id, 0.0) - a.direct_cfm.get(rid, 0.0)
+        for lp in ctx.loops:
+            if lp.kind in CLOSE_COUPLED_KINDS and lp.loop_id in a.close_excess_delta:
+                delta, in_room = a.close_excess_delta[lp.loop_id]
+                if in_room == room_id:
+                    other_cfm -= delta
+        changes["room"] = replace(
+            ctx.room,
+            other_air_heat_kw=other_air,
+            air_loops=air_loops,
+            other_airflow_cfm=max(round(other_cfm, 6), 0.0),
+        )
     return replace(ctx, **changes) if changes else ctx
 
 
@@ -744,9 +811,13 @@ def _statuses(ix: FailureIndex, a: _Applied, memo: dict) -> dict[int, str]:
             continue
         st = build_state(_context(ix, a, rest[0]), None)
         room_status = rule_air_room(st).status
+        # COOLING_AIRFLOW's room side: the room's node air against its pool, the same total from any rack.
+        total, cap, why = room_airflow_cfm(st)
+        airflow_status = FAIL if why is None and not within(total, cap) else OK
         for rid in rest:
             base = ix.baseline_wo_room[rid]
-            out[rid] = base if _RANK[base] >= _RANK[room_status] else room_status
+            status = room_status if rid not in ix.airflow_checked else _worst((room_status, airflow_status))
+            out[rid] = base if _RANK[base] >= _RANK[status] else status
     return out
 
 

@@ -26,7 +26,6 @@ from planner.engine.units import (
     CLOSE_COUPLED_KINDS,
     LIQUID_KINDS,
     airflow_cfm,
-    loop_airflow_cfm,
     loop_usable_kw,
     node_heat_kw,
 )
@@ -142,33 +141,18 @@ def rack_airflow_cfm(rated_cfm: float, unrated_air_kw: float, delta_t_c: float |
     return rated_cfm + airflow_cfm(unrated_air_kw, delta_t_c)
 
 
-def close_coupled_airflow_cfm(air_kw: float, loops) -> list[tuple[object, float, float, float | None]]:
-    """Air each close-coupled unit serving a rack delivers to it: the unit's airflow x this rack's share of
-    the air heat offered to the unit. Per loop: (spec, this rack's offer kW, all offered kW, CFM to this
-    rack or None when the unit's airflow is unknown)."""
-    if not loops:
-        return []
-    _credit, terms = close_coupled_credit_kw(air_kw, loops)
-    out = []
-    for lp, offer, total, _left in terms:
-        cfm = loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
-        if cfm is not None:
-            cfm = cfm * offer / total if total > 0 else 0.0
-        out.append((lp, offer, total, cfm))
-    return out
-
-
 def close_coupled_cfm_split(rack_cfm: float, usable_kw) -> list[float]:
     """A rack's node air (CFM) over the close-coupled units serving it, in proportion to their usable kW: the
     split its air heat takes (``proportional_split``), so each unit moves the air of the heat it is offered."""
     return proportional_split(rack_cfm, usable_kw)
 
 
-def room_airflow_demand_cfm(rack_cfm: float, delivered_cfm: Iterable[float | None]) -> float:
-    """Node air of one rack the room's CRAH pool must deliver: what its close-coupled units do not (a unit
-    of unknown airflow is counted as delivering none)."""
-    left = rack_cfm - sum(c for c in delivered_cfm if c is not None)
-    return left if left > 0 else 0.0
+def close_unit_excess_cfm(offered_cfm: float, unit_cfm: float | None) -> float:
+    """Node air (CFM) a close-coupled unit cannot move: what its racks offer it beyond its airflow (units -
+    redundant); all of it when its airflow is unknown. That air reaches the room's CRAH/CRAC pool."""
+    if unit_cfm is None:
+        return offered_cfm
+    return offered_cfm - unit_cfm if offered_cfm > unit_cfm else 0.0
 
 
 # --- a rack's heat: air and liquid ------------------------------------------------------------------

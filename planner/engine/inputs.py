@@ -142,9 +142,10 @@ class RoomSpec:
     other_air_heat_kw: float = 0.0
     air_loops: tuple[CoolingLoopSpec, ...] = ()  # the room's CRAH/CRAC pool (close-coupled units never)
     tile_rolling_load_kg: float | None = None  # rolling load per caster the panels take; None: not checked
-    # Node air (CFM) the room's CRAH pool must deliver for every other rack of the room (what close-coupled
-    # units deliver to their racks taken off; planner.engine.flow.room_airflow_demand_cfm), and how many of
-    # those racks' node airflow is unknown (no catalogue CFM and no air-side delta T).
+    # Node air (CFM) the room's CRAH pool must deliver for everything but this rack and the close-coupled
+    # units serving it: the node air of racks no close-coupled unit serves, and of every other unit what it
+    # cannot move (planner.engine.flow.close_unit_excess_cfm); and how many of the room's other racks' node
+    # airflow is unknown (no catalogue CFM and no air-side delta T).
     other_airflow_cfm: float = 0.0
     other_airflow_unknown: int = 0
 

@@ -23,10 +23,9 @@ from planner.engine.flow import (
     RackHeat,
     air_delta_t_c,
     close_coupled_cfm_split,
-    loop_airflow_cfm,
+    close_unit_excess_cfm,
     rack_airflow_cfm,
     rack_heat_kw,
-    room_airflow_demand_cfm,
     site_heat_flow,
 )
 from planner.engine.inputs import (
@@ -43,6 +42,7 @@ from planner.engine.inputs import (
 )
 from planner.engine.units import (
     CLOSE_COUPLED_KINDS,
+    loop_airflow_cfm,
     loop_usable_kw,
     node_heat_split_kw,
     source_derating,
@@ -302,6 +302,8 @@ class SiteBudgets:
     close_offered_cfm: dict[int, float] = field(default_factory=dict)
     close_cfm_unknown: dict[int, int] = field(default_factory=dict)
     rack_close_cfm: dict[int, dict[int, float] | None] = field(default_factory=dict)
+    # Per (close-coupled unit, room): the node air the unit cannot move that reaches that room's CRAH pool.
+    close_excess_room_cfm: dict[tuple[int, int], float] = field(default_factory=dict)
     # Engine specs of air-side loops, the same for every rack they serve: built on first use.
     _air_specs: dict = field(default_factory=dict, repr=False, compare=False)
     # Source chains and their specs, the same for every rack with the same feeds and own load.
@@ -456,8 +458,9 @@ def build_site_budgets(
 
 
 def _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air):
-    """Per room, the node air its CRAH pool must deliver and the racks whose node air is unknown; per rack,
-    its own part. The same functions of ``planner.engine.flow`` as COOLING_AIRFLOW uses for the checked rack."""
+    """Per room, the node air its CRAH pool must deliver (racks no close-coupled unit serves, and what each
+    unit cannot move) and the racks whose node air is unknown; per rack, its own direct part; per close-coupled
+    unit, the air its racks offer it. The functions of ``planner.engine.flow`` COOLING_AIRFLOW uses."""
     air_of = {rid: (rated or 0.0, unrated or 0.0) for rid, rated, unrated in rack_air}
     pool_of: dict[int, list[CoolingLoop]] = {}
     room_cfm: dict[int, float] = defaultdict(float)
@@ -466,6 +469,7 @@ def _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air):
     offered_cfm: dict[int, float] = defaultdict(float)
     cfm_unknown: dict[int, int] = defaultdict(int)
     rack_close: dict[int, dict[int, float] | None] = {}
+    offered_room: dict[tuple[int, int], float] = defaultdict(float)
     for r in heats:
         if r.immersion:
             rack_cfm[r.rack_id] = 0.0
@@ -492,21 +496,28 @@ def _room_airflow(heats, flow, loops, loop_by_id, serving_of, rack_air):
             rack_cfm[r.rack_id] = None
             room_unknown[r.room_id] += 1
             continue
-        share = flow.shares[r.rack_id]
-        delivered = []
-        for lid, offer in share.offer_by_loop.items():
-            lp = loop_by_id[lid]
-            unit = loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
-            total = flow.close_offered_kw.get(lid, 0.0)
-            if unit is not None:
-                delivered.append(unit * offer / total if total > 0 else 0.0)
-        demand = room_airflow_demand_cfm(cfm, delivered)
-        rack_cfm[r.rack_id] = demand
-        room_cfm[r.room_id] += demand
+        if r.close:
+            rack_cfm[r.rack_id] = 0.0  # its air reaches the pool only as what its units cannot move, below
+            for lid, c in rack_close[r.rack_id].items():
+                offered_room[(lid, r.room_id)] += c
+        else:
+            rack_cfm[r.rack_id] = cfm
+            room_cfm[r.room_id] += cfm
+    # Each close-coupled unit's excess over its airflow reaches the CRAH pool of its racks' rooms, in
+    # proportion to the air each room offers it.
+    excess_room: dict[tuple[int, int], float] = {}
+    for (lid, room_id), c in offered_room.items():
+        total = offered_cfm[lid]
+        lp = loop_by_id[lid]
+        excess = close_unit_excess_cfm(total, loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units))
+        part = excess * c / total if total > 0 else 0.0
+        excess_room[(lid, room_id)] = part
+        room_cfm[room_id] += part
     close = {
         "close_offered_cfm": dict(offered_cfm),
         "close_cfm_unknown": dict(cfm_unknown),
         "rack_close_cfm": rack_close,
+        "close_excess_room_cfm": excess_room,
     }
     return dict(room_cfm), dict(room_unknown), rack_cfm, close
 
@@ -552,13 +563,18 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
             other = _other(budgets.loop_liquid_heat_kw.get(lp.id, 0.0), own.liquid_heat_kw_by_loop.get(lp.id, 0.0))
             loop_specs.append(_loop_spec(lp, other_heat_kw=other, racks_served=lp.n_racks))
     own_cfm = budgets.rack_airflow_cfm.get(rack.id, 0.0)
+    # The room's pool without this rack's own air nor what the units serving it cannot move (the rule adds
+    # those back from the units' whole demand).
+    room_cfm_mine = (own_cfm or 0.0) + sum(
+        budgets.close_excess_room_cfm.get((lp.id, room.id), 0.0) for lp in serving if lp.kind in CLOSE
+    )
     return RackContext(
         site=_site_spec(site, other_load_kw=_other(budgets.site_kw, own.power_kw)),
         room=_room_spec(
             room,
             other_air_heat_kw=max(round(room_other, 6), 0.0) if has_close else _other(room_other, own.air_left_kw),
             air_loops=budgets.room_air_specs(room.id),
-            other_airflow_cfm=_other(budgets.room_airflow_cfm.get(room.id, 0.0), own_cfm or 0.0),
+            other_airflow_cfm=_other(budgets.room_airflow_cfm.get(room.id, 0.0), room_cfm_mine),
             other_airflow_unknown=budgets.room_airflow_unknown.get(room.id, 0) - (own_cfm is None),
         ),
         row=row_spec,

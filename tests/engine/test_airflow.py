@@ -120,9 +120,8 @@ def test_shared_rear_door_carries_the_air_of_all_its_racks(unit_cfm, status):
     assert (r.value, r.limit) == (pytest.approx(12400.0), pytest.approx(unit_cfm))
     assert "6200.0 CFM other racks + 6200.0 CFM this rack = 12400.0 CFM" in r.message
     if status == "ok":
-        # The door delivers this rack's half of its air: 16,000 x 57.2 / 114.4 = 8,000 >= 6,200 CFM, nothing
-        # left for the room pool.
-        assert "0.0 CFM this rack after close-coupled units" in r.message
+        # The door moves all 12,400 CFM of its racks: nothing is left for the room pool.
+        assert "0.0 CFM this rack and its units' other racks, beyond the units' airflow" in r.message
 
 
 @pytest.mark.parametrize(("other_cfm", "status"), [(7000.0, "fail"), (3000.0, "ok")])
@@ -162,3 +161,13 @@ def test_existing_nodes_count():
     c = ctx(room=crah_room(3000.0, 1, 0), nodes=(placed(B200, 1, 1),))
     r = airflow(c, Placement(B200))
     assert r.value == pytest.approx(3100.0) and r.status == "fail"  # 2 x 1,550 > 3,000
+
+
+def test_a_door_of_unknown_airflow_passes_all_its_racks_air_to_the_room():
+    # The door's airflow is unknown: it moves none, so the 2,000 CFM other racks offer it and this rack's
+    # 4 x 1,550 = 6,200 CFM all reach the CRAH pool: 8,200 > 8,000 CFM fails; a 9,000 CFM pool passes.
+    for pool_cfm, status in ((8000.0, "fail"), (9000.0, "ok")):
+        c = ctx(room=crah_room(pool_cfm, 1, 0), loops=(door(None, other_heat_kw=10.0, other_airflow_cfm=2000.0),))
+        r = airflow(c, Placement(B200, quantity=4))
+        assert r.status == status, pool_cfm
+        assert (r.value, r.limit) == (pytest.approx(8200.0), pytest.approx(pool_cfm))

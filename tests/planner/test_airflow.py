@@ -199,3 +199,32 @@ def test_a_lost_door_moves_its_racks_air_to_the_door_left():
         airflow = next(c for c in by_name[name].checks if c.code == "COOLING_AIRFLOW")
         assert airflow.status == "fail", name
         assert airflow.value == pytest.approx(6200.0) and airflow.limit == pytest.approx(5000.0)
+
+
+def test_a_lost_door_sends_its_racks_air_to_the_room_pool_for_every_rack_of_the_room():
+    # R1 behind a 5,000 CFM door, R2 on the room pool alone; 2 x B200 = 3,100 CFM in each; the pool delivers
+    # 2,500 x (3 - 1) = 5,000 CFM. As it stands the pool carries R2's 3,100 CFM (the door moves all of R1's).
+    # With the door lost, R1's 3,100 CFM reach the pool too: 6,200 > 5,000 CFM, for R2 as well, which lost
+    # nothing; the N-1 sweep says the same as the what-if.
+    from planner.engine.failure import Failure, n1_sweep, what_if
+
+    site, room, racks = _room(crah_unit_cfm=2500.0)
+    door = CoolingLoopFactory(
+        site=site, room=room, name="D1", kind="rear_door", unit_capacity_kw=100.0, units=1, redundant_units=0
+    )
+    door.unit_airflow_cfm = 5000.0
+    door.save()
+    door.racks.set(racks[:1])
+    _fill(racks[0], "dgx-b200", 2)
+    _fill(racks[1], "dgx-b200", 2)
+    r2 = engine.check_rack(selectors.rack_context(racks[1].id)).get("COOLING_AIRFLOW")
+    assert r2.status == "ok" and r2.value == pytest.approx(3100.0)
+    ix = selectors.site_failure_index(site.id)
+    result = what_if(ix, [Failure("cooling_loop", door.id)])
+    by_name = {o.rack_name: o for o in result.racks}
+    for name in ("R1", "R2"):
+        airflow = next(c for c in by_name[name].checks if c.code == "COOLING_AIRFLOW")
+        assert airflow.status == "fail", name
+        assert (airflow.value, airflow.limit) == (pytest.approx(6200.0), pytest.approx(5000.0))
+    entry = next(e for e in n1_sweep(ix) if e.element.kind == "cooling_loop" and e.element.id == door.id)
+    assert entry.summary.racks_failing == result.summary.racks_failing == 2

@@ -15,14 +15,12 @@ from typing import TYPE_CHECKING
 
 from planner.engine.flow import (
     air_delta_t_c,
-    close_coupled_airflow_cfm,
     close_coupled_cfm_split,
     close_coupled_credit_kw,
-    loop_airflow_cfm,
+    close_unit_excess_cfm,
     proportional_split,
     rack_airflow_cfm,
     room_air_left_kw,
-    room_airflow_demand_cfm,
 )
 from planner.engine.results import FAIL, OK, WARN, RuleResult, rule_result
 from planner.engine.rules.state import EPS, REL, within
@@ -34,6 +32,7 @@ from planner.engine.units import (
     LIQUID_KINDS,
     air_kw_per_rack_limit,
     fmt,
+    loop_airflow_cfm,
     loop_usable_kw,
     node_heat_split_kw,
 )
@@ -208,24 +207,66 @@ def rack_node_airflow(st: RackState) -> tuple[float | None, str]:
     return cfm, f"nodes move {terms[0] if terms else '0 CFM'}"
 
 
+def rack_room_airflow_parts(st: RackState, *, unknown_cfm: float | None = None) -> tuple[float, dict] | None:
+    """Node air (CFM) the room's CRAH pool must deliver on this rack's account: (its own node air when no
+    close-coupled unit serves it, else 0; per close-coupled unit serving it (by loop id), the air that unit
+    cannot move, its other racks' air included). None: the rack's node air is unknown. The selector sums the
+    same parts over the room's other racks and units (``room.other_airflow_cfm`` leaves these out).
+    ``unknown_cfm``: the figure to take for an unknown node air instead of answering None."""
+    cfm = 0.0
+    if st.models and not st.immersion:
+        cfm, _text = rack_node_airflow(st)
+        if cfm is None:
+            if unknown_cfm is None:
+                return None
+            cfm = unknown_cfm
+    close = close_coupled_loops(st.ctx)
+    if not close:
+        return cfm, {}
+    own = close_coupled_cfm_split(cfm, [usable(lp) for lp in close])
+    return 0.0, {
+        lp.loop_id: close_unit_excess_cfm(
+            lp.other_airflow_cfm + mine, loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
+        )
+        for lp, mine in zip(close, own, strict=True)
+    }
+
+
 def rack_room_airflow_cfm(st: RackState) -> float | None:
-    """Node air of this rack the room's CRAH pool must deliver (what its close-coupled units do not); None:
-    its node air is unknown. The selector sums the same figure over the room's other racks."""
-    if st.immersion or not st.models:
-        return 0.0
-    cfm, _text = rack_node_airflow(st)
-    if cfm is None:
-        return None
-    delivered = close_coupled_airflow_cfm(st.air_kw, close_coupled_loops(st.ctx))
-    return room_airflow_demand_cfm(cfm, (c for _lp, _o, _t, c in delivered))
+    """Node air the room's CRAH pool must deliver on this rack's account (``rack_room_airflow_parts`` summed);
+    None: the rack's node air is unknown."""
+    parts = rack_room_airflow_parts(st)
+    return None if parts is None else parts[0] + sum(parts[1].values())
+
+
+def room_airflow_cfm(st: RackState, mine: float | None = None) -> tuple[float, float, str | None]:
+    """The room side of COOLING_AIRFLOW: (node air the CRAH/CRAC pool must deliver, the air it delivers, None)
+    in CFM, or (0, 0, why) when it cannot be checked. ``mine``: ``rack_room_airflow_cfm(st)`` when known
+    (unknown node air of this rack counts as none here: the rule says "not checked" for it first). The total
+    is the room's, whichever of its racks ``st`` is: the N-1 sweep reads the room's verdict from any one."""
+    room = st.ctx.room
+    pool = room.air_loops
+    unknown = [lp.name for lp in pool if lp.unit_airflow_cfm is None]
+    if not pool:
+        return 0.0, 0.0, "room: no CRAH/CRAC units recorded"
+    if unknown:
+        return 0.0, 0.0, f"room: airflow of {', '.join(unknown[:4])}{' and more' if len(unknown) > 4 else ''} unknown"
+    if room.other_airflow_unknown:
+        return 0.0, 0.0, f"room: node airflow of {room.other_airflow_unknown} other rack(s) unknown"
+    if mine is None:
+        parts = rack_room_airflow_parts(st, unknown_cfm=0.0)
+        mine = parts[0] + sum(parts[1].values())
+    cap = sum(loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units) for lp in pool)
+    return room.other_airflow_cfm + mine, cap, None
 
 
 def rule_airflow(st: RackState) -> RuleResult:
     """Air the rack's nodes move (CFM) <= air the serving units deliver, where both are known.
 
-    Rack: the close-coupled units serving it deliver their airflow (units - redundant) to their racks in
-    proportion to the air heat each offers them. Room: the node air of every rack of the room that its
-    close-coupled units do not deliver <= the CRAH/CRAC pool's airflow. Value/limit: the worse checked side.
+    Rack: each close-coupled unit serving it carries the node air of all its racks (each rack's air split over
+    its units by usable kW) <= its airflow (units - redundant). Room: the node air of racks no close-coupled
+    unit serves, plus what each unit cannot move, <= the CRAH/CRAC pool's airflow. Neither side depends on the
+    order in which racks were filled. Value/limit: the worse checked side.
     """
     if not st.models:
         return _NO_AIRFLOW_NODES
@@ -239,7 +280,6 @@ def rule_airflow(st: RackState) -> RuleResult:
     unchecked = []
     checked = []  # (value, limit, ok)
     close = close_coupled_loops(ctx)
-    delivered = close_coupled_airflow_cfm(st.air_kw, close)
     if close:
         # Each unit carries the node air of every rack it serves (the rack's air split over its units as its
         # heat is): the unit's whole demand against its airflow, so no rack's verdict depends on the order in
@@ -269,26 +309,19 @@ def rule_airflow(st: RackState) -> RuleResult:
                     f"({lp.name} {_KIND_LABEL[lp.kind]} {_airflow_text(lp)})"
                 )
     room = ctx.room
-    pool = room.air_loops
-    mine = room_airflow_demand_cfm(cfm, (c for _lp, _o, _t, c in delivered))
-    unknown = [lp.name for lp in pool if lp.unit_airflow_cfm is None]
-    if not pool:
-        unchecked.append("room: no CRAH/CRAC units recorded")
-    elif unknown:
-        unchecked.append(f"room: airflow of {', '.join(unknown[:4])}{' and more' if len(unknown) > 4 else ''} unknown")
-    elif room.other_airflow_unknown:
-        unchecked.append(f"room: node airflow of {room.other_airflow_unknown} other rack(s) unknown")
+    mine = rack_room_airflow_cfm(st)
+    total, cap, why = room_airflow_cfm(st, mine)
+    if why is not None:
+        unchecked.append(why)
     else:
-        cap = 0.0
-        terms = []
-        for lp in pool:
-            cap += loop_airflow_cfm(lp.unit_airflow_cfm, lp.units, lp.redundant_units)
-            if len(terms) < 4:
-                terms.append(f"{lp.name} {_airflow_text(lp)}")
+        pool = room.air_loops
+        terms = [f"{lp.name} {_airflow_text(lp)}" for lp in pool[:4]]
         if len(pool) > 4:
             terms.append(f"{len(pool) - 4} more")
-        total = room.other_airflow_cfm + mine
-        after = " after close-coupled units" if delivered else ""
+        after = ""
+        if close:
+            shared = any(lp.other_airflow_cfm > EPS for lp in close)
+            after = " and its units' other racks, beyond the units' airflow" if shared else " after close-coupled units"
         ok = within(total, cap)
         checked.append((total, cap, ok))
         parts.append(
