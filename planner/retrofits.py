@@ -311,6 +311,7 @@ def retrofit_options(
     failing_codes: tuple[str, ...] | None = None,
     config: RetrofitConfig | None = None,
     busways: Chains | None = None,
+    site=None,
 ) -> list[dict]:
     """Retrofit options for a rack, best first (applicable ones before the others).
 
@@ -318,8 +319,8 @@ def retrofit_options(
     ``target_kw``: plan for a total rack IT load instead (hardware liquid capability then unknown; checked
     and re-checked as one air-cooled load of that kW in the emptied rack, ``target_load_context``).
     ``failing_codes``: the rules that fail now; None = evaluate the engine to find them.
-    ``busways``: the site's busway chains (``selectors.busway_chains``); None = look them up (one query)
-    when POWER_RACK or POWER_UPSTREAM fails.
+    ``busways``: the site's busway chains (``selectors.busway_chains``); None = look them up when POWER_RACK
+    or POWER_UPSTREAM fails (``site``: the rack's site row read with it, else one query for it).
     """
     config = config or retrofit_config()
     check_ctx, check_extra = (ctx, extra) if target_kw is None else target_load_context(ctx, target_kw)
@@ -333,7 +334,7 @@ def retrofit_options(
         if not models:
             models = [check_extra[0][0]]
     if busways is None:
-        busways = selectors.rack_busway_chains(ctx) if _BUSWAY_CODES & set(failing_codes) else ()
+        busways = selectors.rack_busway_chains(ctx, site=site) if _BUSWAY_CODES & set(failing_codes) else ()
     busway_map = {chain[0].name: chain for chain in busways if chain}
     fed = fed_source_ids(ctx)
     liquid_loops = [lp for lp in ctx.loops if lp.kind in LIQUID_KINDS]

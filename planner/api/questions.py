@@ -62,7 +62,10 @@ class PlacementCheckView(APIView):
         failing = tuple(c.code for c in result.checks if c.status == "fail")
         body["retrofits"] = (
             retrofits.retrofit_options(
-                ctx, extra=((selectors.node_model_spec(model), data["quantity"]),), failing_codes=failing
+                ctx,
+                extra=((selectors.node_model_spec(model), data["quantity"]),),
+                failing_codes=failing,
+                site=data["rack"].row.room.site,
             )
             if retrofits.offers_retrofits(failing)
             else []

@@ -279,6 +279,17 @@ class RetrofitOptionSerializer(serializers.Serializer):
     pdus_per_side = serializers.IntegerField(allow_null=True, required=False)
     pdu_usable_kw = _nfloat(required=False)
     added_kw = _nfloat(required=False)
+    pdus_added_per_side = serializers.DictField(
+        child=serializers.IntegerField(), allow_null=True, required=False, help_text="add_pdus: PDUs added per side."
+    )
+    busways = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="busway_tap_off: the busway feeding each side."
+    )
+    combines = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="combined: the power and the cooling option done together, re-checked on one rack.",
+    )
 
 
 class PlacementCheckResponse(serializers.Serializer):

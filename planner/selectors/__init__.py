@@ -715,10 +715,11 @@ def busway_chains(
     return tuple(out)
 
 
-def rack_busway_chains(ctx: RackContext) -> tuple[tuple[PowerSourceSpec, ...], ...]:
-    """``busway_chains`` for a context from ``rack_context``: one query (the site row) when the site's
-    budgets are cached; () for a context with no site id."""
-    site = Site.objects.filter(pk=ctx.site.site_id).first() if ctx.site.site_id is not None else None
+def rack_busway_chains(ctx: RackContext, *, site: Site | None = None) -> tuple[tuple[PowerSourceSpec, ...], ...]:
+    """``busway_chains`` for a context from ``rack_context``. ``site``: the rack's site row as read with the
+    rack (no query when the site's budgets are cached); None: one query for it. () for no site id."""
+    if site is None or site.id != ctx.site.site_id:
+        site = Site.objects.filter(pk=ctx.site.site_id).first() if ctx.site.site_id is not None else None
     if site is None:
         return ()
     budgets = site_budgets(site)

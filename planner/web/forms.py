@@ -341,7 +341,7 @@ class PlaceForm(forms.Form):
 
     def __init__(self, *args, site: Site | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        racks = Rack.objects.select_related("row__room").order_by("row__room__name", "row__name", "position")
+        racks = Rack.objects.select_related("row__room__site").order_by("row__room__name", "row__name", "position")
         self.fields["rack"].queryset = racks.filter(row__room__site=site) if site is not None else racks.none()
         self.fields["rack"].label_from_instance = _rack_label
         self.fields["model"].label_from_instance = lambda m: f"{m.name} ({m.max_power_kw:g} kW, {m.u_height} U)"

@@ -54,6 +54,7 @@ def _check(form: PlaceForm) -> dict:
             model_id=data["model"].pk,
             quantity=data["quantity"],
             u_position=data.get("u_position"),
+            rack=data["rack"],
         )
     except services.NotFound as exc:  # deleted since the form was read
         raise Http404(str(exc)) from None
@@ -64,7 +65,11 @@ def _check(form: PlaceForm) -> dict:
         "checks": check_rows(result),
         "failing": failing,
         "positions": list(result.positions or ()),
-        "retrofits": retrofit_rows(retrofit_options(ctx, extra=((spec, data["quantity"]),), failing_codes=failing))
+        "retrofits": retrofit_rows(
+            retrofit_options(
+                ctx, extra=((spec, data["quantity"]),), failing_codes=failing, site=data["rack"].row.room.site
+            )
+        )
         if needs_retrofit(failing)
         else None,
         "headroom": headroom_rows(engine.rack_headroom(ctx, []).to_dict()),

@@ -23,7 +23,7 @@ from planner.web.access import page, reader_required
 from planner.web.floorplan import render_floorplan
 from planner.web.headlines import headline_from_figures, site_headlines
 from planner.web.history import history_context, rack_history_context
-from planner.web.labels import DIMENSIONS, RETROFITS, UNIT_TEXT, rule_label, rule_text
+from planner.web.labels import DIMENSIONS, UNIT_TEXT, retrofit_label, rule_label, rule_text
 from planner.web.metrics import METRICS, air_limit_kw, figures_from_context, format_value
 from racks.models import Node, NodeModel, PowerSource, Rack, Room, Site
 
@@ -55,7 +55,7 @@ def needs_retrofit(failing) -> bool:
 
 def retrofit_rows(options: list[dict]) -> dict:
     """Retrofit options for a template: the applicable ones (best first) and the others with why not."""
-    rows = [{**o, "label": RETROFITS.get(o["kind"], o["kind"])} for o in options]
+    rows = [{**o, "label": retrofit_label(o)} for o in options]
     return {
         "applicable": [o for o in rows if o.get("applicable", True)],
         "other": [o for o in rows if not o.get("applicable", True)],
@@ -335,7 +335,7 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "checks": check_rows(result),
             "ok": result.ok,
             "failing": failing,
-            "retrofits": retrofit_rows(retrofit_options(ctx, failing_codes=failing))
+            "retrofits": retrofit_rows(retrofit_options(ctx, failing_codes=failing, site=rack.row.room.site))
             if needs_retrofit(failing)
             else None,
             "headroom": headroom_rows(head),

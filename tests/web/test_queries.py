@@ -27,8 +27,9 @@ PAGES = {
     "rack-elevation-liquid": (lambda s: f"/racks/{s['racks'][-1].pk}/", 16),
     "catalogue": (lambda s: "/catalogue/", 4),
     "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 7),
-    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 19),
-    "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 16),
+    # the check reuses the form's rack (with its site): no second rack read
+    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 18),
+    "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 15),
     "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 18),
     "feasibility-empty": (lambda s: "/feasibility/", 5),
     "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 17),
