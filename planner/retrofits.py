@@ -90,7 +90,12 @@ def _failing_now(ctx: RackContext, extra: tuple[tuple[NodeModelSpec, int], ...])
 
 
 def _largest(pdus) -> PduSpec | None:
-    return max(pdus, key=lambda p: (p.phases * p.voltage_v * p.current_a * p.power_factor, p.name), default=None)
+    """The PDU of the highest usable kW (``units.pdu_usable_kw``; the derating is common to all)."""
+    return max(
+        pdus,
+        key=lambda p: (pdu_usable_kw(p.voltage_v, p.current_a, p.phases, 1.0, p.power_factor), p.name),
+        default=None,
+    )
 
 
 def _target_pdus(ctx: RackContext, n: int, config: RetrofitConfig, source_of) -> tuple[PduSpec, ...]:
