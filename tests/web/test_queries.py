@@ -25,6 +25,9 @@ PAGES = {
     "room-floorplan-cooling": (lambda s: f"/rooms/{s['room'].pk}/?metric=cooling_pct", 15),
     "rack-elevation": (lambda s: f"/racks/{s['racks'][0].pk}/", 16),
     "rack-elevation-liquid": (lambda s: f"/racks/{s['racks'][-1].pk}/", 16),
+    # the plan form: as the rack page (power fails: the site's busways from the rack's site row, no query)
+    "rack-retrofit-plan": (lambda s: f"/racks/{s['racks'][0].pk}/?model=dgx-b200&quantity=3", 16),
+    "rack-retrofit-target": (lambda s: f"/racks/{s['racks'][0].pk}/?target_kw=80", 16),
     "catalogue": (lambda s: "/catalogue/", 4),
     "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 7),
     # the check reuses the form's rack (with its site): no second rack read
