@@ -287,7 +287,8 @@ def _retrofit_plan(request: HttpRequest, ctx, models, site) -> dict:
     out = {"form": form, "asked": False, "label": "", "retrofits": None, "errors": []}
     if not asked:
         return out
-    if unknown:
+    if unknown:  # the form unbound: the page names the unknown parameters, nothing else
+        out["form"] = RetrofitPlanForm(None, models=models)
         out["errors"] = [f"Unknown parameter(s): {', '.join(unknown)}."]
         return out
     if not form.is_valid():

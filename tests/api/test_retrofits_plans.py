@@ -89,6 +89,12 @@ def test_rack_page_plan_form_rejects_bad_input(fac_client):
     rack = s["racks"][1]
     for query in ("target_kw=nan", "target_kw=-1", "model=nope&quantity=1", "model=dgx-b200&target_kw=5", "bogus=1"):
         assert fac_client.get(f"/racks/{rack.pk}/?{query}").status_code == 400, query
+    html = fac_client.get(f"/racks/{rack.pk}/?bogus=1").content.decode()
+    assert "Unknown parameter(s): bogus." in html
+    html = fac_client.get(f"/racks/{rack.pk}/?target_kw=nan").content.decode()
+    assert 'role="alert"' in html and "Retrofit options for" not in html
+    html = fac_client.get(f"/racks/{rack.pk}/").content.decode()
+    assert "Plan a retrofit" in html and "Choose a model and a quantity" in html  # the empty state
 
 
 def test_add_pdus_on_the_existing_ups(api):
