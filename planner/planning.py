@@ -25,6 +25,9 @@ from planner.selectors import SiteSnapshot
 
 # COOLING_AIRFLOW is not here: no retrofit option of planner.engine.retrofit claims to resolve it yet.
 COOLING_CODES = frozenset({"COOLING_AIR_RACK", "COOLING_AIR_ROOM", "COOLING_LIQUID", "COOLING_FLOW"})
+# what the power options of planner.engine.retrofit_power resolve (PDUs, busway tap-offs, upstream, utility)
+POWER_CODES = frozenset({"POWER_RACK", "POWER_UPSTREAM", "POWER_SITE"})
+RETROFIT_CODES = COOLING_CODES | POWER_CODES
 HOURS_PER_YEAR = 8760
 
 
@@ -291,7 +294,10 @@ def plan_feasibility(
 
 
 def _what_binds(snapshot: SiteSnapshot, ledger: Ledger, model: NodeModelSpec, remaining: int, retrofit_config):
-    """For every rack: which rule stops one more unit; per row: what a cooling retrofit would unlock."""
+    """For every rack: which rule stops one more unit; per row: what a power and/or cooling retrofit would
+    unlock. A rack counts when every rule that stops it is one a retrofit resolves (``RETROFIT_CODES``); it
+    unlocks as many units as fit with those rules set aside, and its retrofit must resolve every one of them
+    that fails at that count (power and cooling together: a combined plan)."""
     binding: Counter = Counter()
     unlock_by_row: dict[int, dict] = {}
     rows = {row.id: row for row in snapshot.rows}
@@ -301,14 +307,15 @@ def _what_binds(snapshot: SiteSnapshot, ledger: Ledger, model: NodeModelSpec, re
         failing = {c.code for c in result.checks if c.status == "fail"}
         for code in failing:
             binding[code] += 1
-        if failing and failing <= COOLING_CODES:
-            count, _ = max_fit(ctx, model, limit=remaining, ignore=COOLING_CODES)
+        if failing and failing <= RETROFIT_CODES:
+            count, at_count = max_fit(ctx, model, limit=remaining, ignore=RETROFIT_CODES)
             if count:
+                codes = failing | {c.code for c in at_count.checks if c.status == "fail"}
                 entry = unlock_by_row.setdefault(rack.row_id, {"racks": [], "units": 0, "codes": set(), "kw": []})
                 entry["racks"].append(rack.id)
                 entry["units"] += count
-                entry["codes"] |= failing
-                entry["kw"].append((ctx, count))
+                entry["codes"] |= codes
+                entry["kw"].append((ctx, count, sorted(codes)))
     retrofits = []
     left = remaining
     for row_id, entry in sorted(unlock_by_row.items(), key=lambda kv: (-kv[1]["units"], rows[kv[0]].name)):
@@ -317,12 +324,15 @@ def _what_binds(snapshot: SiteSnapshot, ledger: Ledger, model: NodeModelSpec, re
         unlocks = min(entry["units"], left)
         left -= unlocks
         options = []
-        for ctx, count in entry["kw"]:
-            opts = engine_retrofits_for(ctx, model, count, sorted(entry["codes"]), retrofit_config)
-            if opts:
+        for ctx, count, codes in entry["kw"]:
+            busways = _busways(snapshot, ledger, ctx)
+            opts = engine_retrofits_for(ctx, model, count, codes, retrofit_config, busways=busways)
+            if opts and opts[0]["resolves"]:  # an option resolving nothing is never the answer
                 options.append(opts[0])
         best = options[0] if options else None
         capex = [o.get("capex_usd") for o in options]
+        complete = len(options) == len(entry["kw"])
+        weeks = [o["lead_time_weeks"] for o in options if o.get("lead_time_weeks") is not None]
         retrofits.append(
             {
                 "row": row_id,
@@ -331,18 +341,40 @@ def _what_binds(snapshot: SiteSnapshot, ledger: Ledger, model: NodeModelSpec, re
                 "unlocks": unlocks,
                 "resolves": sorted(entry["codes"]),
                 "kind": best["kind"] if best else None,
-                "capex_usd": round(sum(capex), 2) if capex and all(c is not None for c in capex) else None,
+                "capex_usd": round(sum(capex), 2) if capex and complete and all(c is not None for c in capex) else None,
                 "notes": best["notes"] if best else "No retrofit option in the configured bands resolves this.",
+                # additions (issue 14): a combined plan's parts, what the racks' best options leave failing
+                "combines": best["combines"] if best else [],
+                "still_failing": sorted(
+                    {c for o in options for c in o["still_failing"]} | (set() if complete else set(entry["codes"]))
+                ),
+                "lead_time_weeks": max(weeks) if weeks else None,
             }
         )
     return binding, retrofits
 
 
-def engine_retrofits_for(ctx: RackContext, model: NodeModelSpec, count: int, failing: list[str], config) -> list[dict]:
+def _busways(snapshot: SiteSnapshot, ledger: Ledger, ctx: RackContext):
+    """The site's busway chains as ``ctx``'s rack sees them with the plan so far (no query)."""
+    from planner.engine.rules.power import fed_source_ids
+    from planner.selectors import busway_chains
+
+    if snapshot.budgets is None:
+        return ()
+    rid = ctx.rack.rack_id
+    own = snapshot.budgets.share(rid).power_kw + ledger.own.get(rid, _NONE)["power"]
+    return busway_chains(
+        snapshot.budgets, snapshot.site, fed=fed_source_ids(ctx), own_power_kw=own, planned_kw=ledger.source_kw
+    )
+
+
+def engine_retrofits_for(
+    ctx: RackContext, model: NodeModelSpec, count: int, failing: list[str], config, *, busways=None
+) -> list[dict]:
     """Retrofit options (dicts, best first) for a rack that would carry ``count`` more units of ``model``."""
     from planner.retrofits import retrofit_options
 
-    return retrofit_options(ctx, extra=((model, count),), failing_codes=tuple(failing), config=config)
+    return retrofit_options(ctx, extra=((model, count),), failing_codes=tuple(failing), config=config, busways=busways)
 
 
 def order_energy(site, model: NodeModelSpec, quantity: int, config=None) -> dict:

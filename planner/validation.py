@@ -6,6 +6,8 @@ from __future__ import annotations
 MAX_QUANTITY = 10_000
 # Units one placement (check or commit) may place in one rack.
 MAX_PLACE_QUANTITY = 200
+# a retrofit question's rack IT load (GET racks/{id}/retrofits/?target_kw=, the rack page's plan form)
+MAX_TARGET_KW = 10_000.0
 
 # Physical quantities in this domain stay far below this; larger numbers are typos or attacks.
 MAX_ABS_VALUE = 1e12

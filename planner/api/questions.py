@@ -19,7 +19,7 @@ from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelat
 from planner.api.filtering import reject_unknown_params
 from planner.api.permissions import can_write
 from planner.engine.failure import KINDS, Failure, validate_failures
-from planner.validation import MAX_PLACE_QUANTITY, MAX_QUANTITY
+from planner.validation import MAX_PLACE_QUANTITY, MAX_QUANTITY, MAX_TARGET_KW
 from racks.models import NodeModel, Rack, Site
 
 MAX_FAILURES = 100
@@ -62,7 +62,10 @@ class PlacementCheckView(APIView):
         failing = tuple(c.code for c in result.checks if c.status == "fail")
         body["retrofits"] = (
             retrofits.retrofit_options(
-                ctx, extra=((selectors.node_model_spec(model), data["quantity"]),), failing_codes=failing
+                ctx,
+                extra=((selectors.node_model_spec(model), data["quantity"]),),
+                failing_codes=failing,
+                site=data["rack"].row.room.site,
             )
             if retrofits.offers_retrofits(failing)
             else []
@@ -88,7 +91,7 @@ class RackHeadroomView(APIView):
 class RetrofitQuery(serializers.Serializer):
     model = SlugOrPkRelatedField(queryset=NodeModel.objects.all(), required=False)
     quantity = SafeIntegerField(min_value=1, max_value=MAX_PLACE_QUANTITY, default=1)
-    target_kw = FiniteFloatField(min_value=0.0, max_value=10_000.0, required=False)
+    target_kw = FiniteFloatField(min_value=0.0, max_value=MAX_TARGET_KW, required=False)
 
     def validate(self, attrs):
         if ("model" in attrs) == ("target_kw" in attrs):

@@ -279,6 +279,17 @@ class RetrofitOptionSerializer(serializers.Serializer):
     pdus_per_side = serializers.IntegerField(allow_null=True, required=False)
     pdu_usable_kw = _nfloat(required=False)
     added_kw = _nfloat(required=False)
+    pdus_added_per_side = serializers.DictField(
+        child=serializers.IntegerField(), allow_null=True, required=False, help_text="add_pdus: PDUs added per side."
+    )
+    busways = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="busway_tap_off: the busway feeding each side."
+    )
+    combines = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="combined: the power and the cooling option done together, re-checked on one rack.",
+    )
 
 
 class PlacementCheckResponse(serializers.Serializer):
@@ -322,9 +333,16 @@ class RowRetrofitSerializer(serializers.Serializer):
     racks = serializers.ListField(child=serializers.IntegerField())
     unlocks = serializers.IntegerField()
     resolves = serializers.ListField(child=serializers.CharField())
-    kind = serializers.CharField()
+    kind = serializers.CharField(allow_null=True)
     capex_usd = _nfloat()
     notes = serializers.CharField(allow_blank=True)
+    combines = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="combined: the power and cooling option kinds."
+    )
+    still_failing = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Codes the racks' best options leave failing."
+    )
+    lead_time_weeks = _nfloat(required=False, help_text="Longest known lead time of the racks' options (§16.1).")
 
 
 class EnergySerializer(serializers.Serializer):

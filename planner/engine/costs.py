@@ -175,6 +175,15 @@ class RetrofitConfig:
     ups_usd_per_kw: float | None = field(
         default=None, metadata=_src("§16 UPS capex $/kW: not found (unsourced): set by the operator")
     )
+    pdu_addition_usd_per_pdu: float | None = field(
+        default=None,
+        metadata=_src(
+            "§16 rack PDU cost (per PDU added with its branch circuit): not found (unsourced): set by the operator"
+        ),
+    )
+    busway_tap_off_usd_each: float | None = field(
+        default=None, metadata=_src("§16 busway / tap-off box cost: not found (unsourced): set by the operator")
+    )
     utility_transformer_lead_time_weeks: float = field(
         default=128.0,
         metadata=_src("§16.1 large power transformers (US) 128 weeks average, WoodMac Q2 2025, T [S141]"),
@@ -260,6 +269,8 @@ _OPTIONAL_COST_KEYS = frozenset(
         "rear_door_active_capex_usd_per_rack",
         "pdu_replacement_usd_per_pdu",
         "ups_usd_per_kw",
+        "pdu_addition_usd_per_pdu",
+        "busway_tap_off_usd_each",
     }
 )
 _FRACTION_KEYS = frozenset(

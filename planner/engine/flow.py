@@ -45,6 +45,7 @@ __all__ = [
     "rack_heat_kw",
     "room_air_left_kw",
     "site_heat_flow",
+    "source_headroom_kw",
 ]
 
 
@@ -72,6 +73,14 @@ def pass_through(offered_kw: float, usable_kw: float) -> float:
         return 1.0
     left = 1.0 - usable_kw / offered_kw
     return left if left > 0 else 0.0
+
+
+def source_headroom_kw(sources) -> float | None:
+    """Power (kW) a new load can add through every one of ``sources`` (each with ``usable_kw`` and
+    ``other_load_kw``, the load of every other rack the budgets put on it): min(usable - other load), may be
+    negative (already over). None when no source is given (headroom unknown, not checked)."""
+    heads = [s.usable_kw - s.other_load_kw for s in sources]
+    return min(heads) if heads else None
 
 
 def close_coupled_credit_kw(air_kw: float, loops) -> tuple[float, list[tuple[object, float, float, float]]]:

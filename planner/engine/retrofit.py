@@ -23,8 +23,10 @@ best first. Decisions (see also ``RetrofitConfig`` for every default and its sou
   ``COOLING_AIR_ROOM`` is claimed only when the caller gives ``room_air_deficit_kw`` and the option takes at
   least that much heat off the room air. No option claims ``COOLING_TEMPERATURE`` (it depends on facility
   water, listed as a prerequisite) or any power/floor/space code.
-* Power options (``replace_pdus``, ``upstream_capacity``, ``utility_upgrade``) come from
-  ``planner.engine.retrofit_power``; ``planner.retrofits`` re-checks them with the engine.
+* Power options (``replace_pdus``, ``add_pdus``, ``busway_tap_off``, ``upstream_capacity``,
+  ``utility_upgrade``) come from ``planner.engine.retrofit_power``; ``planner.retrofits`` re-checks them with
+  the engine, and when no single option resolves every failing rule it adds ``combined`` plans (a power
+  option with a cooling option, ``retrofit_power.combine``), re-checked together on one context.
 * Order (``option_sort_key``): applicable first; an option resolving no failing rule after every one that
   resolves some (and never ``recommended``); then options resolving every failing code; then the number
   resolved; at equal count power before cooling; then every failing ``COOLING_*`` code resolved; then capex
@@ -56,11 +58,14 @@ KINDS: tuple[str, ...] = (
     "direct_liquid",
     "immersion",
     "replace_pdus",
+    "add_pdus",
+    "busway_tap_off",
     "upstream_capacity",
     "utility_upgrade",
 )
-POWER_KINDS: tuple[str, ...] = ("replace_pdus", "upstream_capacity", "utility_upgrade")
-_KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
+POWER_KINDS: tuple[str, ...] = ("replace_pdus", "add_pdus", "busway_tap_off", "upstream_capacity", "utility_upgrade")
+COMBINED = "combined"  # a power option and a cooling option together (planner.engine.retrofit_power.combine)
+_KIND_RANK = {kind: i for i, kind in enumerate((*KINDS, COMBINED))}
 CONTAINMENTS = ("none", "cold_aisle", "hot_aisle")
 COOLING_PREFIX = "COOLING_"
 
@@ -112,6 +117,12 @@ class RetrofitInput:
     upstream_loads: tuple[tuple[str, str, float, float], ...] = ()
     site_load_kw: float | None = None
     utility_capacity_kw: float | None = None
+    # the rack's PDUs now as (side, usable kW of that PDU) (add_pdus adds more of the largest rating on a
+    # side), the headroom of the sources feeding it (planner.engine.flow.source_headroom_kw; None: no
+    # sources recorded), and the site's busways with headroom as (name, headroom kW) (busway_tap_off)
+    existing_pdus: tuple[tuple[str, float], ...] = ()
+    source_headroom_kw: float | None = None
+    busways: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         _finite_nonneg("target_kw", self.target_kw)
@@ -202,6 +213,9 @@ class RetrofitOption:
     pdus_per_side: int | None = None  # replace_pdus: PDUs of the target rating on each side
     pdu_usable_kw: float | None = None  # replace_pdus: usable kW of one target PDU
     added_kw: float | None = None  # upstream_capacity / utility_upgrade: shortfall to add
+    pdus_added_per_side: tuple[tuple[str, int], ...] = ()  # add_pdus: (side, PDUs added) of each side
+    busways: tuple[str, ...] = ()  # busway_tap_off: the busway(s) tapped (side A's first)
+    combines: tuple[str, ...] = ()  # combined: the kinds done together (power first)
 
 
 @dataclass(frozen=True, slots=True)

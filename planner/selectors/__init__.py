@@ -40,6 +40,7 @@ from planner.engine.inputs import (
     RowSpec,
     SiteSpec,
 )
+from planner.engine.rules.power import fed_source_ids
 from planner.engine.units import (
     CLOSE_COUPLED_KINDS,
     loop_airflow_cfm,
@@ -739,6 +740,45 @@ def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
     return budget_context(
         site_budgets(site), site=site, room=room, row_spec=_row_spec(row), rack=rack, nodes=nodes, pdus=pdus
     )
+
+
+def busway_chains(
+    budgets: SiteBudgets, site, *, fed: Iterable[int], own_power_kw: float, planned_kw: dict | None = None
+) -> tuple[tuple[PowerSourceSpec, ...], ...]:
+    """Every busway of the site with the sources above it (busway first), as engine specs. A source's other
+    load is every rack's load through it (the budgets' load flow, plus ``planned_kw`` per source: a plan's
+    additions) less this rack's ``own_power_kw`` on the sources in ``fed`` (the rack's own chain). No query."""
+    fed = set(fed)
+    planned = planned_kw or {}
+    out = []
+    for sid, row in sorted(budgets.sources.items(), key=lambda kv: (kv[1].name, kv[0])):
+        if row.kind != "busway":
+            continue
+        out.append(
+            tuple(
+                _source_spec(
+                    budgets.sources[c],
+                    site,
+                    other_load_kw=_other(
+                        budgets.source_kw.get(c, 0.0) + planned.get(c, 0.0), own_power_kw if c in fed else 0.0
+                    ),
+                )
+                for c in _source_chain_ids(budgets.sources, (sid,))
+            )
+        )
+    return tuple(out)
+
+
+def rack_busway_chains(ctx: RackContext, *, site: Site | None = None) -> tuple[tuple[PowerSourceSpec, ...], ...]:
+    """``busway_chains`` for a context from ``rack_context``. ``site``: the rack's site row as read with the
+    rack (no query when the site's budgets are cached); None: one query for it. () for no site id."""
+    if site is None or site.id != ctx.site.site_id:
+        site = Site.objects.filter(pk=ctx.site.site_id).first() if ctx.site.site_id is not None else None
+    if site is None:
+        return ()
+    budgets = site_budgets(site)
+    own = budgets.share(ctx.rack.rack_id).power_kw if ctx.rack.rack_id is not None else 0.0
+    return busway_chains(budgets, site, fed=fed_source_ids(ctx), own_power_kw=own)
 
 
 def rack_air_inputs(models_counts) -> tuple[float, float]:

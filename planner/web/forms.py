@@ -16,6 +16,7 @@ from cooling.models import CoolingLoop
 from planner.validation import (
     MAX_PLACE_QUANTITY,
     MAX_QUANTITY,
+    MAX_TARGET_KW,
     WRITABLE_FIELDS,
     validate_clean_text,
     validate_magnitude,
@@ -341,7 +342,7 @@ class PlaceForm(forms.Form):
 
     def __init__(self, *args, site: Site | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        racks = Rack.objects.select_related("row__room").order_by("row__room__name", "row__name", "position")
+        racks = Rack.objects.select_related("row__room__site").order_by("row__room__name", "row__name", "position")
         self.fields["rack"].queryset = racks.filter(row__room__site=site) if site is not None else racks.none()
         self.fields["rack"].label_from_instance = _rack_label
         self.fields["model"].label_from_instance = lambda m: f"{m.name} ({m.max_power_kw:g} kW, {m.u_height} U)"
@@ -376,3 +377,42 @@ class FeasibilityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["model"].label_from_instance = lambda m: f"{m.name} ({m.max_power_kw:g} kW, {m.u_height} U)"
         self.fields["quantity"].widget.attrs["aria-describedby"] = "id_quantity_help"
+
+
+class RetrofitPlanForm(forms.Form):
+    """The rack page's retrofit question: ``model`` x ``quantity`` more units, or a total rack IT load
+    ``target_kw``; the same input as ``GET /api/v1/racks/{id}/retrofits/`` (same bounds). The model choices
+    come from the catalogue specs the page has already read (no query of its own)."""
+
+    FIELDS = ("model", "quantity", "target_kw")
+
+    model = forms.ChoiceField(required=False, label="Model")
+    quantity = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_PLACE_QUANTITY,
+        required=False,
+        label="Quantity",
+        help_text="With a model; 1 if empty.",
+    )
+    target_kw = forms.FloatField(
+        min_value=0.0,
+        max_value=MAX_TARGET_KW,
+        required=False,
+        label="or a rack IT load (kW)",
+        help_text="Plan for a total rack load instead of a model.",
+    )
+
+    def __init__(self, *args, models=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [("", "— choose a model —")] + [
+            (m.slug, f"{m.name or m.slug} ({m.max_power_kw:g} kW)") for m in sorted(models, key=lambda m: m.slug)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        has_model, has_target = bool(data.get("model")), data.get("target_kw") is not None
+        if has_model == has_target and not self.errors:
+            raise forms.ValidationError("Give either a model (with a quantity) or a rack IT load in kW.")
+        if has_target and data.get("quantity") is not None:
+            raise forms.ValidationError("A quantity goes with a model, not with a rack IT load.")
+        return data

@@ -68,9 +68,20 @@ RETROFITS = {
     "direct_liquid": "Direct-to-chip liquid (CDU)",
     "immersion": "Immersion",
     "replace_pdus": "Replace rack PDUs",
+    "add_pdus": "Add PDUs on existing sources",
+    "busway_tap_off": "Busway tap-off",
     "upstream_capacity": "More upstream UPS / panel capacity",
     "utility_upgrade": "Utility upgrade",
+    "combined": "Combined plan",
 }
+
+
+def retrofit_label(option: dict) -> str:
+    """An option's label; a combined plan names its parts ("Replace rack PDUs + Active rear-door ...")."""
+    kind = option.get("kind")
+    if kind == "combined" and option.get("combines"):
+        return " + ".join(RETROFITS.get(k, k) for k in option["combines"])
+    return RETROFITS.get(kind, kind or "—")
 
 
 def rule_label(code: str) -> str:

@@ -19,7 +19,7 @@ from planner.roles import can_write
 from planner.web.access import page, reader_required, writer_required
 from planner.web.forms import FeasibilityForm, NodeForm, PlaceForm
 from planner.web.history import history_context
-from planner.web.labels import RETROFITS, rule_label, rule_text
+from planner.web.labels import retrofit_label, rule_label, rule_text
 from planner.web.views import check_rows, headroom_rows, needs_retrofit, retrofit_rows
 from racks.models import Node, Site
 
@@ -54,6 +54,7 @@ def _check(form: PlaceForm) -> dict:
             model_id=data["model"].pk,
             quantity=data["quantity"],
             u_position=data.get("u_position"),
+            rack=data["rack"],
         )
     except services.NotFound as exc:  # deleted since the form was read
         raise Http404(str(exc)) from None
@@ -64,7 +65,11 @@ def _check(form: PlaceForm) -> dict:
         "checks": check_rows(result),
         "failing": failing,
         "positions": list(result.positions or ()),
-        "retrofits": retrofit_rows(retrofit_options(ctx, extra=((spec, data["quantity"]),), failing_codes=failing))
+        "retrofits": retrofit_rows(
+            retrofit_options(
+                ctx, extra=((spec, data["quantity"]),), failing_codes=failing, site=data["rack"].row.room.site
+            )
+        )
         if needs_retrofit(failing)
         else None,
         "headroom": headroom_rows(engine.rack_headroom(ctx, []).to_dict()),
@@ -262,7 +267,7 @@ def feasibility(request: HttpRequest) -> HttpResponse:
                     {"code": c, "label": rule_label(c), "rule": rule_text(c), "count": n}
                     for c, n in plan.binding.items()
                 ],
-                "retrofits": [{**r, "label": RETROFITS.get(r["kind"], r["kind"] or "—")} for r in plan.retrofits],
+                "retrofits": [{**r, "label": retrofit_label(r)} for r in plan.retrofits],
             }
         )
     return page(request, "planner/feasibility.html", context, status=400 if form.errors else 200)

@@ -21,9 +21,10 @@ from planner.retrofits import offers_retrofits, retrofit_options
 from planner.web import figures as figs
 from planner.web.access import page, reader_required
 from planner.web.floorplan import render_floorplan
+from planner.web.forms import RetrofitPlanForm
 from planner.web.headlines import headline_from_figures, site_headlines
 from planner.web.history import history_context, rack_history_context
-from planner.web.labels import DIMENSIONS, RETROFITS, UNIT_TEXT, rule_label, rule_text
+from planner.web.labels import DIMENSIONS, UNIT_TEXT, retrofit_label, rule_label, rule_text
 from planner.web.metrics import METRICS, air_limit_kw, figures_from_context, format_value, near_limit
 from racks.models import Node, NodeModel, PowerSource, Rack, Room, Site
 
@@ -55,7 +56,7 @@ def needs_retrofit(failing) -> bool:
 
 def retrofit_rows(options: list[dict]) -> dict:
     """Retrofit options for a template: the applicable ones (best first) and the others with why not."""
-    rows = [{**o, "label": RETROFITS.get(o["kind"], o["kind"])} for o in options]
+    rows = [{**o, "label": retrofit_label(o)} for o in options]
     return {
         "applicable": [o for o in rows if o.get("applicable", True)],
         "other": [o for o in rows if not o.get("applicable", True)],
@@ -276,6 +277,36 @@ def _elevation(ctx, statuses: dict[int, str]) -> list[dict]:
     return slots
 
 
+def _retrofit_plan(request: HttpRequest, ctx, models, site) -> dict:
+    """The rack page's retrofit question (``RetrofitPlanForm``): the options for ``model`` x ``quantity`` more
+    units or for a rack IT load, from the same function as ``GET racks/{id}/retrofits/`` (same order).
+    ``errors``: bad input (an unknown parameter too), answered 400 with nothing computed."""
+    unknown = sorted(set(request.GET) - set(RetrofitPlanForm.FIELDS))
+    asked = bool(request.GET)
+    form = RetrofitPlanForm(request.GET if asked else None, models=models)
+    out = {"form": form, "asked": False, "label": "", "retrofits": None, "errors": []}
+    if not asked:
+        return out
+    if unknown:  # the form unbound: the page names the unknown parameters, nothing else
+        out["form"] = RetrofitPlanForm(None, models=models)
+        out["errors"] = [f"Unknown parameter(s): {', '.join(unknown)}."]
+        return out
+    if not form.is_valid():
+        out["errors"] = [str(e) for errors in form.errors.values() for e in errors]
+        return out
+    data = form.cleaned_data
+    if data.get("model"):
+        spec = next(m for m in models if m.slug == data["model"])
+        quantity = data.get("quantity") or 1
+        options = retrofit_options(ctx, extra=((spec, quantity),), site=site)
+        out["label"] = f"{quantity} x {spec.name or spec.slug} more"
+    else:
+        options = retrofit_options(ctx, target_kw=data["target_kw"], site=site)
+        out["label"] = f"a rack IT load of {data['target_kw']:g} kW"
+    out.update({"asked": True, "retrofits": retrofit_rows(options)})
+    return out
+
+
 @reader_required
 def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rack = get_object_or_404(Rack.objects.select_related("row__room__site"), pk=pk)
@@ -310,6 +341,7 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {"side": side, "items": items, "total_kw": sum(p["usable_kw"] for p in items)} for side, items in pdus.items()
     ]
     failing = result.failing
+    plan = _retrofit_plan(request, ctx, models, rack.row.room.site)
     loops = [
         {
             "name": lp.name,
@@ -335,9 +367,14 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "checks": check_rows(result),
             "ok": result.ok,
             "failing": failing,
-            "retrofits": retrofit_rows(retrofit_options(ctx, failing_codes=failing))
-            if needs_retrofit(failing)
-            else None,
+            "retrofits": plan["retrofits"]
+            if plan["asked"]
+            else (
+                retrofit_rows(retrofit_options(ctx, failing_codes=failing, site=rack.row.room.site))
+                if needs_retrofit(failing)
+                else None
+            ),
+            "plan": plan,
             "headroom": headroom_rows(head),
             "binding": binding_label(head.get("binding")),
             "space": head.get("space", {}),
@@ -359,6 +396,7 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "history": rack_history_context(rack.id),
         },
+        status=400 if plan["errors"] else 200,
     )
 
 

@@ -190,8 +190,11 @@ def test_retrofits_for_model_and_target(proc_api, demo):
         "direct_liquid",
         "immersion",
         "replace_pdus",
+        "add_pdus",
+        "busway_tap_off",
         "upstream_capacity",
         "utility_upgrade",
+        "combined",
     }
     first = by_model.data["options"][0]
     assert {

@@ -665,6 +665,11 @@ def retrofit_inputs(draw):
         design_pue=draw(opt_float(1.0, 3.0)),
         energy_price_per_kwh=draw(opt_float(0, 0.5)),
         carbon_kg_per_kwh=draw(opt_float(0, 1)),
+        existing_pdus=tuple(draw(st.lists(st.tuples(st.sampled_from("AB"), st.floats(0, 50)), max_size=4))),
+        source_headroom_kw=draw(opt_float(-50, 500)),
+        busways=tuple(
+            (f"bw-{i}", h) for i, h in enumerate(draw(st.lists(st.floats(-50, 500, allow_nan=False), max_size=3)))
+        ),
     )
 
 
@@ -804,3 +809,42 @@ def test_power_and_cooling_failing_power_option_first():
     options = advise_retrofits(legacy_power_rack(failing_codes=("POWER_RACK", AIR_RACK)))
     assert options[0].kind == "replace_pdus" and options[0].still_failing == (AIR_RACK,)
     assert options[1].kind == "rear_door_active" and options[1].resolves == (AIR_RACK,)
+
+
+def test_add_pdus_and_busway_sizing_pure():
+    # side A 8.646 kW now (208 V 30 A 3-ph, §4.6): n = ceil((57.2 - 8.646) / 8.646) = 6; side B two PDUs,
+    # 17.29 kW: n = ceil((57.2 - 17.29) / 8.646) = ceil(4.616) = 5
+    legacy = 208 * 30 * 3**0.5 * 0.8 / 1000
+    inp = legacy_power_rack(existing_pdus=(("A", legacy), ("B", legacy), ("B", legacy)), source_headroom_kw=100.0)
+    add = by_kind(advise_retrofits(inp))["add_pdus"]
+    assert add.applicable and add.resolves == ("POWER_RACK",)
+    assert dict(add.pdus_added_per_side) == {"A": 6, "B": 5} and add.pdus_per_side == 6
+    assert "100.00 kW headroom >= 57.20 kW" in add.notes
+    # headroom 40 kW < 57.2: not offered
+    short = by_kind(advise_retrofits(legacy_power_rack(existing_pdus=(("A", legacy),), source_headroom_kw=40.0)))
+    assert not short["add_pdus"].applicable and "40.00 kW headroom" in short["add_pdus"].why_not
+    # busways: the one with 30 kW headroom is too small, the 90 kW one feeds both sides
+    tap = by_kind(advise_retrofits(legacy_power_rack(busways=(("big", 90.0), ("small", 30.0)))))["busway_tap_off"]
+    assert tap.applicable and tap.busways == ("big", "big") and tap.pdus_per_side == 2
+    assert tap.resolves == ("POWER_RACK",) and tap.lead_time_weeks is None and tap.capex_usd is None
+
+
+def test_combine_sums_capex_and_takes_the_longer_lead_time():
+    from planner.engine.retrofit_power import combine
+
+    cfg = RetrofitConfig.from_overrides(
+        {"pdu_replacement_usd_per_pdu": 1500, "rear_door_active_capex_usd_per_rack": 20000}
+    )
+    options = by_kind(advise_retrofits(legacy_power_rack(failing_codes=("POWER_RACK", AIR_RACK)), cfg))
+    plan = combine(options["replace_pdus"], options["rear_door_active"], ("POWER_RACK", AIR_RACK))
+    assert plan.kind == "combined" and plan.combines == ("replace_pdus", "rear_door_active")
+    assert plan.resolves == ("POWER_RACK", AIR_RACK) and plan.still_failing == () and plan.resolves_all_failing
+    assert plan.capex_usd == pytest.approx(2 * 2 * 1500.0 + 20000.0)  # 4 PDUs x $1,500 + one door $20,000
+    assert plan.lead_time_weeks is None  # neither part has a figure in §16.1
+    assert not any("POWER_RACK fails now" in p for p in plan.prerequisites)  # the power part does it
+    unpriced = combine(
+        by_kind(advise_retrofits(legacy_power_rack(failing_codes=("POWER_RACK", AIR_RACK))))["replace_pdus"],
+        options["rear_door_active"],
+        ("POWER_RACK", AIR_RACK),
+    )
+    assert unpriced.capex_usd is None and "replace_pdus capex unknown" in unpriced.notes

@@ -183,9 +183,10 @@ def _legacy_hall_rack(small_site):
 
 
 def test_legacy_hall_power_retrofit_first_on_api_and_page(small_site, fac_client, api):
-    # 4 x DGX B200 = 4 x 14.3 = 57.2 kW > 8.65 kW per side: POWER_RACK fails (and the 10 kW open-aisle air
-    # limit: COOLING_AIR_RACK). First option: replace the PDUs, n = ceil(57.2 / 36.228) = 2 of 415 V 63 A
-    # per side, re-checked by the engine: POWER_RACK resolved, COOLING_AIR_RACK still failing.
+    # 4 x DGX B200 = 4 x 14.3 = 57.2 kW > 8.65 kW per side (208 x 30 x sqrt(3) x 0.8 x PF 1.0 / 1000 = 8.646
+    # kW): POWER_RACK fails, and the 10 kW open-aisle air limit: COOLING_AIR_RACK. No single option resolves
+    # both, so the first option is a combined plan: replace the PDUs (n = ceil(57.2 / 36.228) = 2 of 415 V
+    # 63 A per side) with a cooling option, re-checked together by the engine: both rules resolved.
     rack = _legacy_hall_rack(small_site)
     body = api.post(
         "/api/v1/placements/check/", {"rack": rack.pk, "model": "dgx-b200", "quantity": 4}, format="json"
@@ -193,23 +194,26 @@ def test_legacy_hall_power_retrofit_first_on_api_and_page(small_site, fac_client
     failing = [c["code"] for c in body["checks"] if c["status"] == "fail"]
     assert "POWER_RACK" in failing and "COOLING_AIR_RACK" in failing
     first = body["retrofits"][0]
-    assert first["kind"] == "replace_pdus"
-    assert "POWER_RACK" in first["resolves"] and "COOLING_AIR_RACK" in first["still_failing"]
+    assert "POWER_RACK" in first["resolves"]
+    assert first["kind"] == "combined" and first["combines"][0] == "replace_pdus"
+    assert set(failing) <= set(first["resolves"]) and first["still_failing"] == []
     assert first["pdus_per_side"] == 2
     assert first["pdu_usable_kw"] == pytest.approx(415 * 63 * 3**0.5 * 0.8 / 1000)
     assert first["capex_usd"] is None and "unsourced" in first["notes"]
-    assert "re-checked by the engine" in first["notes"]
+    assert "re-checked by the engine with both retrofits" in first["notes"]
+    single = next(o for o in body["retrofits"] if o["kind"] == "replace_pdus")
+    assert single["resolves"] == ["POWER_RACK"] and "COOLING_AIR_RACK" in single["still_failing"]
     for option in body["retrofits"]:
         assert not (option["recommended"] and not option["resolves"])
     get = api.get(f"/api/v1/racks/{rack.pk}/retrofits/?model=dgx-b200&quantity=4").json()
-    api_kinds = [o["kind"] for o in body["retrofits"]]
-    assert [o["kind"] for o in get["options"]] == api_kinds
+    api_kinds = [(o["kind"], o["combines"]) for o in body["retrofits"]]
+    assert [(o["kind"], o["combines"]) for o in get["options"]] == api_kinds
     response = fac_client.get(f"/place/check/?rack={rack.pk}&model=dgx-b200&quantity=4")
     rows = response.context["retrofits"]
-    assert [o["kind"] for o in rows["applicable"] + rows["other"]] == api_kinds
+    assert [(o["kind"], o["combines"]) for o in rows["applicable"] + rows["other"]] == api_kinds
     html = response.content.decode()
-    assert "Replace rack PDUs" in html
-    assert html.index("Replace rack PDUs") < html.index("Active rear-door heat exchanger")
+    assert "Replace rack PDUs + " in html
+    assert html.index("Replace rack PDUs + ") < html.index("Replace rack PDUs</th>")
 
 
 def test_rack_page_power_retrofit_for_the_installed_load(small_site, fac_client):
@@ -223,7 +227,9 @@ def test_rack_page_power_retrofit_for_the_installed_load(small_site, fac_client)
     response = fac_client.get(f"/racks/{rack.pk}/")
     rows = response.context["retrofits"]
     first = rows["applicable"][0]
-    assert first["kind"] == "replace_pdus" and "POWER_RACK" in first["resolves"] and first["pdus_per_side"] == 2
+    assert "POWER_RACK" in first["resolves"] and first["pdus_per_side"] == 2
+    assert first["kind"] == "combined" and first["combines"][0] == "replace_pdus" and first["still_failing"] == []
+    assert not any(o["recommended"] and not o["resolves"] for o in rows["applicable"] + rows["other"])
 
 
 def test_clean_rack_offers_no_retrofit(small_site, fac_client, api):

@@ -25,10 +25,14 @@ PAGES = {
     "room-floorplan-cooling": (lambda s: f"/rooms/{s['room'].pk}/?metric=cooling_pct", 15),
     "rack-elevation": (lambda s: f"/racks/{s['racks'][0].pk}/", 16),
     "rack-elevation-liquid": (lambda s: f"/racks/{s['racks'][-1].pk}/", 16),
+    # the plan form: as the rack page (power fails: the site's busways from the rack's site row, no query)
+    "rack-retrofit-plan": (lambda s: f"/racks/{s['racks'][0].pk}/?model=dgx-b200&quantity=3", 16),
+    "rack-retrofit-target": (lambda s: f"/racks/{s['racks'][0].pk}/?target_kw=80", 16),
     "catalogue": (lambda s: "/catalogue/", 4),
     "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 7),
-    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 19),
-    "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 16),
+    # the check reuses the form's rack (with its site): no second rack read
+    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 18),
+    "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 15),
     "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 18),
     "feasibility-empty": (lambda s: "/feasibility/", 5),
     "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 17),
