@@ -184,6 +184,13 @@ class RetrofitConfig:
     busway_tap_off_usd_each: float | None = field(
         default=None, metadata=_src("§16 busway / tap-off box cost: not found (unsourced): set by the operator")
     )
+    switchgear_lead_time_weeks: float = field(
+        default=52.0,
+        metadata=_src(
+            "§16.1 switchgear 'over one year' (electrical contractors, Q2 2023, S [S141d]); 12-18 months (2025, "
+            "T [S141e]): the lower bound"
+        ),
+    )
     utility_transformer_lead_time_weeks: float = field(
         default=128.0,
         metadata=_src("§16.1 large power transformers (US) 128 weeks average, WoodMac Q2 2025, T [S141]"),

@@ -195,11 +195,22 @@ def _upstream(inp: RetrofitInput, cfg: RetrofitConfig, failing: tuple[str, ...])
     else:
         capex = cfg.ups_usd_per_kw * added
         notes.append(f"capex {added:.2f} kW x ${cfg.ups_usd_per_kw:,.0f}/kW (configured)")
-    notes.append("lead time: not in the reference (§16.1 UPS/switchgear: no figure in weeks)")
+    # A panel or busway short of capacity means new switchgear (§16.1 gives a lead time); a UPS alone has none
+    # in weeks ("stabilized" in 2023, "routinely delayed into the following year" in 2025, [S141d], [S141e]).
+    weeks = None
+    if any(k in ("panel", "busway") for _name, k, _usable, _load in over):
+        weeks = cfg.switchgear_lead_time_weeks
+        notes.append(
+            f"lead time at least {weeks:g} weeks for switchgear: 'over one year' (§16.1, Q2 2023, S [S141d]); "
+            "12-18 months (2025, T [S141e])"
+        )
+    else:
+        notes.append("lead time: not in the reference (§16.1 UPS: no figure in weeks)")
     return _option(
         kind,
         failing,
         {POWER_UPSTREAM},
+        lead_time_weeks=weeks,
         capex=capex,
         notes=notes,
         prerequisites=["upstream of each upgraded source: its own parent within capacity"],

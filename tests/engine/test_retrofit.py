@@ -789,6 +789,15 @@ def test_upstream_and_utility_options():
     assert by_kind(advise_retrofits(inp, cfg))["upstream_capacity"].capex_usd == pytest.approx(7.2 * 500)
 
 
+def test_an_over_capacity_panel_needs_switchgear_with_its_lead_time():
+    # panel-2 carries 57.2 kW of 50 usable: new switchgear, "over one year" (§16.1, S [S141d]) = 52 weeks at
+    # least; the UPS-only case above has no figure in weeks (null).
+    inp = legacy_power_rack(failing_codes=("POWER_UPSTREAM",), upstream_loads=(("panel-2", "panel", 50.0, 57.2),))
+    up = by_kind(advise_retrofits(inp))["upstream_capacity"]
+    assert up.lead_time_weeks == 52.0 and "S141d" in up.notes and "S141e" in up.notes
+    assert up.added_kw == pytest.approx(57.2 - 50.0)
+
+
 def test_cooling_only_failure_ranks_no_power_option_first():
     options = advise_retrofits(air_rack(30.0))
     assert options[0].kind not in POWER_KINDS and options[0].resolves == (AIR_RACK,)
