@@ -8,12 +8,14 @@ air cooling; liquid loops are counted once each, not once per rack they serve.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.conf import settings
 
 from planner import engine, selectors
+from planner.bulk import gc_paused
 from planner.engine import flow
+from planner.engine.results import json_number
 from planner.engine.rules import power as engine_power
 from planner.engine.units import node_heat_split_kw
 from planner.selectors import SiteSnapshot
@@ -24,40 +26,76 @@ KW_DIMS = {"power": "kw", "cooling_air": "kw", "cooling_liquid": "kw"}
 
 def rack_headrooms(snapshot: SiteSnapshot, *, with_fits: bool = False) -> dict[int, dict]:
     """Headroom dict of every rack. ``with_fits`` also counts per-model fits (slower: several checks each)."""
+    return {rid: h.to_dict() for rid, h in rack_headroom_results(snapshot, with_fits=with_fits).items()}
+
+
+def rack_headroom_results(snapshot: SiteSnapshot, *, with_fits: bool = False) -> dict[int, engine.RackHeadroom]:
+    """``engine.rack_headroom`` of every rack of the snapshot (rack id -> result); {} for a site without racks."""
     models = snapshot.models if with_fits else []
-    return {rid: engine.rack_headroom(ctx, models).to_dict() for rid, ctx in snapshot.contexts.items()}
+    return {rid: engine.rack_headroom(ctx, models) for rid, ctx in snapshot.contexts.items()}
 
 
-def _sum(items: list[dict], dim: str, unit: str) -> dict:
-    cap = sum(i[dim][f"capacity_{unit}"] for i in items)
-    load = sum(i[dim][f"load_{unit}"] for i in items)
-    head = sum(max(i[dim][f"headroom_{unit}"], 0.0) for i in items)
-    return {f"capacity_{unit}": round(cap, 3), f"load_{unit}": round(load, 3), f"headroom_{unit}": round(head, 3)}
+# Columns of a rack's row in the group sums: the figures ``RackHeadroom.to_dict`` gives, rounded as it rounds
+# them (so a sum from the results and one from the dicts are the same number).
+(P_CAP, P_LOAD, P_HEAD, A_CAP, A_LOAD, A_HEAD, L_CAP, L_LOAD, L_HEAD) = range(9)
+(FREE_U, BLOCK_U, K_CAP, K_LOAD, K_HEAD, F_CAP, F_LOAD, F_HEAD) = range(9, 17)
 
 
-def _group(items: list[dict], shared: dict) -> dict:
-    """One group's figures: per-rack sums, then bounded by the shared elements it uses, each counted once.
+def _rack_row(h: engine.RackHeadroom) -> tuple:
+    n = json_number
+    p, a, li, k, f = h.power, h.cooling_air, h.cooling_liquid, h.rack_load, h.floor
+    return (
+        n(p.capacity_kw),
+        n(p.load_kw),
+        n(p.headroom_kw),
+        n(a.capacity_kw),
+        n(a.load_kw),
+        n(a.headroom_kw),
+        n(li.capacity_kw),
+        n(li.load_kw),
+        n(li.headroom_kw),
+        h.space.free_u,
+        h.space.largest_free_block_u,
+        n(k.capacity_kg),
+        n(k.load_kg),
+        n(k.headroom_kg),
+        n(f.capacity_kg_m2),
+        n(f.load_kg_m2),
+        n(f.headroom_kg_m2),
+    )
+
+
+def _dim(cols: list[tuple], cap: int, unit: str) -> dict:
+    """A dimension's sums over the group's racks: capacity, load and the headroom of racks that have any."""
+    return {
+        f"capacity_{unit}": round(sum(cols[cap]), 3),
+        f"load_{unit}": round(sum(cols[cap + 1]), 3),
+        f"headroom_{unit}": round(sum(x for x in cols[cap + 2] if x > 0), 3),
+    }
+
+
+def _group(rows: list[tuple], shared: dict) -> dict:
+    """One group's figures: per-rack sums (``rows`` from ``_rack_row``), then bounded by the shared elements it
+    uses, each counted once.
 
     ``shared``: "power_head_kw" (the group's power headroom after its sources and the utility), "air"
     ({capacity_kw, load_kw, headroom_kw} over its air-side units, each once, or None for a row) and
     "liquid" (the same over its liquid loops, each once; None: no liquid loop serves it).
     """
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 17
     out = {
-        "power": _sum(items, "power", "kw"),
-        "cooling_air": _sum(items, "cooling_air", "kw"),
-        "cooling_liquid": _sum(items, "cooling_liquid", "kw"),
-        "space": {
-            "free_u": sum(i["space"]["free_u"] for i in items),
-            "largest_free_block_u": max((i["space"]["largest_free_block_u"] for i in items), default=0),
-        },
-        "rack_load": _sum(items, "rack_load", "kg"),
+        "power": _dim(cols, P_CAP, "kw"),
+        "cooling_air": _dim(cols, A_CAP, "kw"),
+        "cooling_liquid": _dim(cols, L_CAP, "kw"),
+        "space": {"free_u": sum(cols[FREE_U]), "largest_free_block_u": max(cols[BLOCK_U], default=0)},
+        "rack_load": _dim(cols, K_CAP, "kg"),
         "floor": {
             # Floor load is per rack: the group reports its worst rack.
-            "capacity_kg_m2": min((i["floor"]["capacity_kg_m2"] for i in items), default=0.0),
-            "load_kg_m2": max((i["floor"]["load_kg_m2"] for i in items), default=0.0),
-            "headroom_kg_m2": min((i["floor"]["headroom_kg_m2"] for i in items), default=0.0),
+            "capacity_kg_m2": min(cols[F_CAP], default=0.0),
+            "load_kg_m2": max(cols[F_LOAD], default=0.0),
+            "headroom_kg_m2": min(cols[F_HEAD], default=0.0),
         },
-        "rack_count": len(items),
+        "rack_count": len(rows),
     }
     power = out["power"]
     power["headroom_kw"] = round(min(power["headroom_kw"], max(shared["power_head_kw"], 0.0)), 3)
@@ -98,23 +136,25 @@ def _binding(group: dict) -> str | None:
     return best
 
 
-def _estimated_fits(items: list[dict], immersed: list[bool], models, power_headroom_kw: float) -> dict[str, int]:
+def _estimated_fits(rows: list[tuple], immersed: list[bool], models, power_headroom_kw: float) -> dict[str, int]:
     """Per model: sum over racks of a per-rack bound (power, cooling, weight, space), capped by the group's
     power headroom. An estimate for the overview; ``POST feasibility/`` gives the exact, checked plan.
-    ``immersed[k]``: rack ``items[k]`` sits in an immersion tank (all its heat to liquid)."""
+    ``rows`` from ``_rack_row``; ``immersed[k]``: rack ``rows[k]`` sits in an immersion tank (all its heat to
+    liquid)."""
     # The per-rack figures once (a site has thousands of racks and the catalogue a dozen models).
-    rows = [
+    # Racks with the same figures bound the same way: each distinct row once, times how many racks have it.
+    distinct = Counter(
         (
-            i["space"]["largest_free_block_u"],
-            bool(i["space"]["free_u"] and i["rack_load"]["load_kg"] == 0 and i["power"]["load_kw"] == 0),
-            max(i["power"]["headroom_kw"], 0.0),
-            max(i["cooling_air"]["headroom_kw"], 0.0),
-            max(i["cooling_liquid"]["headroom_kw"], 0.0),
-            max(i["rack_load"]["headroom_kg"], 0.0),
+            r[BLOCK_U],
+            bool(r[FREE_U] and r[K_LOAD] == 0 and r[P_LOAD] == 0),
+            max(r[P_HEAD], 0.0),
+            max(r[A_HEAD], 0.0),
+            max(r[L_HEAD], 0.0),
+            max(r[K_HEAD], 0.0),
             immersion,
         )
-        for i, immersion in zip(items, immersed, strict=True)
-    ]
+        for r, immersion in zip(rows, immersed, strict=True)
+    )
     floor = math.floor
     out = {}
     for m in models:
@@ -123,7 +163,7 @@ def _estimated_fits(items: list[dict], immersed: list[bool], models, power_headr
         power = m.max_power_kw
         splits = {imm: node_heat_split_kw(m, imm) for imm in (False, True)}
         weight = m.weight_kg if m.weight_kg > 0 and not m.rack_scale else 0.0
-        for block_u, empty, power_head, air_head, liq_head, load_head, immersion in rows:
+        for (block_u, empty, power_head, air_head, liq_head, load_head, immersion), racks in distinct.items():
             n = (1 if empty else 0) if m.rack_scale else block_u // u
             if n <= 0:
                 continue
@@ -137,7 +177,7 @@ def _estimated_fits(items: list[dict], immersed: list[bool], models, power_headr
             if weight:
                 n = min(n, floor(load_head / weight + 1e-9))
             if n > 0:
-                total += n
+                total += n * racks
         if power > 0:
             total = min(total, floor(max(power_headroom_kw, 0.0) / power + 1e-9))
         out[m.slug] = total
@@ -152,19 +192,23 @@ def site_headroom_of(site_id: int) -> dict:
     """``site_headroom`` of the site as committed now, from this process's cache while the site's budget
     token holds (every write to the site or anything in it renews the token). Raises Site.DoesNotExist.
     The dict is shared between requests: read it, never change it."""
-    return selectors.token_cached(
-        _site_headroom_cache, site_id, lambda: site_headroom(selectors.site_snapshot(site_id))
-    )
+    return selectors.token_cached(_site_headroom_cache, site_id, lambda: _site_headroom_now(site_id))
 
 
-def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) -> dict:
+def _site_headroom_now(site_id: int) -> dict:
+    with gc_paused():  # thousands of rack results and rows, built and dropped at once
+        return site_headroom(selectors.site_snapshot(site_id))
+
+
+def site_headroom(snapshot: SiteSnapshot, racks: dict[int, engine.RackHeadroom] | None = None) -> dict:
     """The contract's ``sites/{id}/headroom/``: site totals, ``rooms`` with their ``rows`` nested.
 
     Shared elements (a power source, the utility, a cooling loop) bound each group once: a group's power
     headroom is at most what each source feeding it has left plus the headroom of its racks that source
     does not feed; its cooling capacity and headroom are those of the loops serving it, each once.
     """
-    racks = racks if racks is not None else rack_headrooms(snapshot)
+    results = racks if racks is not None else rack_headroom_results(snapshot)
+    racks = {rid: _rack_row(h) for rid, h in results.items()}
     site = snapshot.site
     budgets = snapshot.budgets
     by_row: dict[int, list[int]] = defaultdict(list)
@@ -188,7 +232,7 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) 
                 loop_spec.setdefault(lp.loop_id, lp)
         loops_of[rid] = ids
     source_load = budgets.source_kw if budgets is not None else {}
-    total_kw = sum(h["power"]["load_kw"] for h in racks.values())
+    total_kw = sum(h[P_LOAD] for h in racks.values())
     utility_headroom = None if site.utility_capacity_kw is None else site.utility_capacity_kw - total_kw
     usable_of = {lp.id: flow.loop_usable(lp.unit_capacity_kw, lp.units, lp.redundant_units) for lp in snapshot.loops}
     kind_of = {lp.id: lp.kind for lp in snapshot.loops}
@@ -210,7 +254,7 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) 
         total = 0.0
         fed_sum: dict[int, float] = defaultdict(float)
         for rid in rack_ids:
-            h = racks[rid]["power"]["headroom_kw"]
+            h = racks[rid][P_HEAD]
             h = h if h > 0 else 0.0
             total += h
             for sid in fed.get(rid, ()):
@@ -276,10 +320,10 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, dict] | None = None) 
             rows_out.append({"id": row.id, "name": row.name, "containment": row.containment, **rgroup})
         rooms_out.append({"id": room.id, "name": room.name, "floor_type": room.floor_type, **g, "rows": rows_out})
 
-    all_items = list(racks.values())
+    all_rows = list(racks.values())
     immersed = [rid in snapshot.contexts and flow.immersed(snapshot.contexts[rid].loops) for rid in racks]
     totals = group(list(racks), {r.id for r in snapshot.rooms})
     totals["power"]["utility_capacity_kw"] = site.utility_capacity_kw
-    totals["fits"] = _estimated_fits(all_items, immersed, snapshot.models, totals["power"]["headroom_kw"])
+    totals["fits"] = _estimated_fits(all_rows, immersed, snapshot.models, totals["power"]["headroom_kw"])
     totals["fits_basis"] = "estimate from per-rack headroom; POST /api/v1/feasibility/ gives the checked plan"
     return {"site": site.id, "name": site.name, **totals, "rooms": rooms_out}

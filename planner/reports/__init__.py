@@ -386,8 +386,9 @@ def build_report(
     """
     window = window or forecast_window()
     site = snapshot.site
-    racks_head = headroom_mod.rack_headrooms(snapshot)
-    site_head = headroom_mod.site_headroom(snapshot, racks_head)
+    results = headroom_mod.rack_headroom_results(snapshot)
+    site_head = headroom_mod.site_headroom(snapshot, results)
+    racks_head = {rid: h.to_dict() for rid, h in results.items()}
 
     room_names = {r.id: r.name for r in snapshot.rooms}
     names = {row.id: (row.name, row.room_id, room_names.get(row.room_id, "")) for row in snapshot.rows}

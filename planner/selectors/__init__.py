@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from cooling.models import CoolingLoop
+from planner.bulk import gc_paused
 from planner.engine.flow import (
     RackHeat,
     air_delta_t_c,
@@ -837,6 +838,11 @@ class SiteSnapshot:
 
 def site_snapshot(site_id: int) -> SiteSnapshot:
     """Raises Site.DoesNotExist."""
+    with gc_paused():
+        return _site_snapshot(site_id)
+
+
+def _site_snapshot(site_id: int) -> SiteSnapshot:
     from racks.models import Room, Row
 
     site = Site.objects.get(pk=site_id)

@@ -106,8 +106,7 @@ def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     except Site.DoesNotExist:
         raise Http404("No such site.") from None
     site = snapshot.site
-    rack_heads = headroom_mod.rack_headrooms(snapshot)
-    site_head = headroom_mod.site_headroom(snapshot, rack_heads)
+    site_head = headroom_mod.site_headroom(snapshot)
     figures = {rid: figures_from_context(ctx) for rid, ctx in snapshot.contexts.items()}
     loops = list(
         CoolingLoop.objects.filter(site_id=pk).select_related("room").annotate(n_racks=Count("racks")).order_by("name")

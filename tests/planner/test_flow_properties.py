@@ -84,7 +84,7 @@ def test_every_figure_agrees_and_headroom_never_exceeds_capacity(racks, loops, t
     snapshot = selectors.site_snapshot(site.id)
     budgets = selectors.site_budgets(site.__class__.objects.get(pk=site.id))
     rack_heads = headroom_mod.rack_headrooms(snapshot)
-    head = headroom_mod.site_headroom(snapshot, rack_heads)
+    head = headroom_mod.site_headroom(snapshot)
     for rack in made:
         ctx = selectors.rack_context(rack.id)
         assert ctx == snapshot.contexts[rack.id]  # the check and the site snapshot see the same budgets
@@ -101,6 +101,11 @@ def test_every_figure_agrees_and_headroom_never_exceeds_capacity(racks, loops, t
         fig = figures_from_context(ctx)
         assert fig.air_capacity_kw == pytest.approx(h.cooling_air.capacity_kw, abs=1e-6)
         assert fig.kw == pytest.approx(h.power.load_kw)
+    # The site's sums are those of the per-rack figures the rack endpoint shows (no second rounding path).
+    assert head["power"]["load_kw"] == round(sum(i["power"]["load_kw"] for i in rack_heads.values()), 3)
+    assert head["rack_load"]["headroom_kg"] == round(
+        sum(max(i["rack_load"]["headroom_kg"], 0.0) for i in rack_heads.values()), 3
+    )
     groups = [head, *head["rooms"], *(row for room in head["rooms"] for row in room["rows"])]
     for g in groups:
         for dim in ("power", "cooling_air", "cooling_liquid"):
