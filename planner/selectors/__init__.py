@@ -169,6 +169,7 @@ def _site_spec(site, *, other_load_kw: float) -> SiteSpec:
         energy_price_per_kwh=site.energy_price_per_kwh,
         carbon_kg_per_kwh=site.carbon_kg_per_kwh,
         design_pue=site.design_pue,
+        phase_imbalance_share=settings.PLANNER_PHASE_IMBALANCE_SHARE,
     )
 
 
