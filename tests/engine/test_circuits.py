@@ -80,7 +80,7 @@ def test_phase_balanced_h100_passes():
     assert r.status == "ok"
     assert r.value == pytest.approx(3400 / (415 / 3**0.5)) and r.value == pytest.approx(14.19, abs=0.01)
     assert r.limit == pytest.approx(25.6)
-    assert "L1 3.4 kW = 14.19 A <= 25.6 A, L2 3.4 kW = 14.19 A <= 25.6 A, L3 3.4 kW = 14.19 A" in r.message
+    assert "L1 3.40 kW = 14.19 A, L2 3.40 kW = 14.19 A, L3 3.40 kW = 14.19 A (each <= 25.60 A)" in r.message
 
 
 def test_phase_over_its_breaker_although_the_pdu_carries_the_load():
@@ -91,7 +91,7 @@ def test_phase_over_its_breaker_although_the_pdu_carries_the_load():
     r = _rule(result, "POWER_PHASE")
     assert _rule(result, "POWER_RACK").status == "ok"
     assert r.status == "fail" and r.value == pytest.approx(33.39, abs=0.01) and r.limit == pytest.approx(25.6)
-    assert "L1 8 kW = 33.39 A > 25.6 A" in r.message
+    assert "L1 8.00 kW = 33.39 A > 25.60 A" in r.message
 
 
 def test_phase_imbalance_warns_then_balances():
@@ -113,7 +113,7 @@ def test_branch_breaker_fails_before_the_phase():
     c = ctx(pdus=_pdus(branch_count=6, branch_breaker_a=16.0))
     r = _rule(check_placement(c, Placement(H100C)), "POWER_PHASE")
     assert r.status == "fail" and r.value == pytest.approx(14.19, abs=0.01) and r.limit == pytest.approx(12.8)
-    assert "branch 1 (L1) 3.4 kW = 14.19 A" in r.message
+    assert "branch 1 (L1) 3.40 kW = 14.19 A" in r.message
     # 20 A branches: 16 A each >= 14.19 A: clean.
     c = ctx(pdus=_pdus(branch_count=6, branch_breaker_a=20.0))
     r = _rule(check_placement(c, Placement(H100C)), "POWER_PHASE")
@@ -131,7 +131,7 @@ def test_208v_delta_branches_at_line_to_line():
     )
     r = _rule(check_placement(ctx(pdus=legacy), Placement(node)), "POWER_PHASE")
     assert r.status == "ok" and r.value == pytest.approx(13.88, abs=0.01) and r.limit == pytest.approx(24.0)
-    assert "highest 8.01 A" in r.message and "at 208 V" in r.message
+    assert "highest 8.01 A" in r.message and "16.00 A at 208.00 V" in r.message
 
 
 def test_phase_defers_to_power_rack_when_the_side_is_over():
@@ -139,7 +139,7 @@ def test_phase_defers_to_power_rack_when_the_side_is_over():
     result = check_placement(ctx(pdus=_pdus()), Placement(H100C, quantity=2))
     assert _rule(result, "POWER_RACK").status == "fail"
     r = _rule(result, "POWER_PHASE")
-    assert r.status == "ok" and "not checked: 20.4 kW > 18.4 kW usable (POWER_RACK fails)" in r.message
+    assert r.status == "ok" and "not checked: 20.40 kW > 18.40 kW usable (POWER_RACK fails)" in r.message
 
 
 def test_unsourced_cords_spread_evenly():
@@ -150,15 +150,31 @@ def test_unsourced_cords_spread_evenly():
 
 
 def test_cords_round_robin_over_two_pdus_deterministically():
-    # Two PDUs on side A (the builder's default, 415 V 63 A): an H100's 3 cords on A go A1, A2, A1;
-    # A1 gets L1 and L2 (its slots 0, 1), A2 gets L1: 3.4 kW each.
+    # Two PDUs on side A (the builder's default, 415 V 63 A): an H100's 3 cords on A go to A1, one per phase
+    # (3.4 kW each); the next H100's to A2; the third's to A1 again.
     from planner.engine.rules.circuits import side_loads
     from planner.engine.rules.state import build_state
 
-    st = build_state(ctx(), Placement(H100C))
-    side_a = side_loads(st)[0]
-    assert [e.phase_kw for e in side_a.pdus] == [[3.4, 3.4, 0.0], [3.4, 0.0, 0.0]]
-    assert [e.phase_kw for e in side_loads(build_state(ctx(), Placement(H100C)))[0].pdus] == [
-        [3.4, 3.4, 0.0],
-        [3.4, 0.0, 0.0],
-    ]
+    def side_a(q):
+        return [e.phase_kw for e in side_loads(build_state(ctx(), Placement(H100C, quantity=q)))[0].pdus]
+
+    kw = 10.2 / 3
+    assert side_a(1) == [[kw, kw, kw], [0.0, 0.0, 0.0]]
+    assert side_a(2) == [[kw, kw, kw], [kw, kw, kw]]
+    assert side_a(3) == [[2 * kw, 2 * kw, 2 * kw], [kw, kw, kw]]
+    r = _rule(check_placement(ctx(), Placement(H100C, quantity=3)), "POWER_PHASE")
+    assert r.status == "ok"  # balanced on every PDU: no imbalance warning
+
+
+def test_a_full_pdu_is_skipped():
+    # A1 has 2 C19 left, A2 4: an H100's 3 cords on side A go to A2 (room for all 3).
+    from planner.engine.rules.circuits import side_loads
+    from planner.engine.rules.state import build_state
+
+    pdus = (
+        replace(pdu("A", i=1), receptacles_c19=2),
+        replace(pdu("A", i=2), receptacles_c19=4),
+        replace(pdu("B", i=3), receptacles_c19=4),
+    )
+    sides = side_loads(build_state(ctx(pdus=pdus), Placement(H100C)))
+    assert [e.used.get("C19", 0) for e in sides[0].pdus] == [0, 3]

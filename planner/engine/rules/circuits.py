@@ -5,13 +5,13 @@ with PDUs on both sides a node's cords are split over A and B (A takes the odd o
 on B; the split PSU_FEED_LOSS assumes), with one side all its cords are on it. Each side must carry the whole
 rack alone (DESIGN "Power", §4.7 2N), so on each side a node's max power is shared by its cords on that side.
 
-Assignment (deterministic): nodes in the rack's order (lowest U first), then the proposed units; each cord
-goes to the next PDU of its side, round-robin among the PDUs that have that receptacle type (skipping a
-full one), and on that PDU to the next branch breaker round-robin (branch b on phase b mod phases), or the
-next phase when its branches are unknown. A node whose cords are unknown has its power spread over the
-side's PDUs in proportion to their usable kW and evenly over their phases and branches (the balanced case:
-said in the message). A side whose whole load exceeds its usable kW is POWER_RACK's failure (a rule exists
-once): POWER_PHASE says "not checked" for it until POWER_RACK passes.
+Assignment (deterministic): nodes in the rack's order (lowest U first), then the proposed units; a unit's
+cords on a side go to one PDU, the next round-robin among the side's PDUs that have that receptacle type
+(skipping one without room for them), and on that PDU each cord to the next branch breaker round-robin
+(branch b on phase b mod phases), or the next phase when its branches are unknown. A node whose cords are
+unknown has its power spread over the side's PDUs in proportion to their usable kW and evenly over their
+phases and branches (the balanced case: said in the message). A side whose whole load exceeds its usable kW
+is POWER_RACK's failure (a rule exists once): POWER_PHASE says "not checked" for it until POWER_RACK passes.
 
 Currents (§4.4): a phase's current I = kW x 1000 / (V_phase x PF), V_phase = V_LL / sqrt(3) for 3-phase
 (the balanced line current P / (sqrt(3) x V_LL x PF) per third of the load); a branch's at the outlet
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from planner.engine.results import FAIL, OK, WARN, rule_result
 from planner.engine.rules.power import pdu_sides
-from planner.engine.rules.state import IdentityMemo, within
+from planner.engine.rules.state import EPS, REL, IdentityMemo, build_state
 from planner.engine.units import (
     current_a,
     fmt,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from planner.engine.results import RuleResult
     from planner.engine.rules.state import RackState
 
+INF = float("inf")
 RECEPTACLE_TYPES = ("C13", "C19", "IEC60309")
 _FIELD = {"C13": "receptacles_c13", "C19": "receptacles_c19", "IEC60309": "receptacles_iec60309"}
 PHASE_NAMES = ("L1", "L2", "L3")
@@ -115,29 +116,36 @@ class _Side:
         elig = self.elig.get(kind) or range(len(pdus))
         n = len(elig)
         ptr = self.ptr.get(kind, 0)
-        for _ in range(count * k):
+        for _ in range(count):
+            # The unit's cords on this side go to one PDU: the next (round-robin) with room for all of them,
+            # else the next with any room, else the next.
             chosen = None
-            for i in range(n):
-                e = pdus[elig[(ptr + i) % n]]
-                cap = e.caps.get(kind)
-                if cap is None or e.used.get(kind, 0) < cap:
-                    chosen = e
-                    ptr += i + 1
+            for need in (k, 1):
+                for i in range(n):
+                    e = pdus[elig[(ptr + i) % n]]
+                    cap = e.caps.get(kind)
+                    if cap is None or cap - e.used.get(kind, 0) >= need:
+                        chosen = e
+                        ptr += i + 1
+                        break
+                if chosen is not None:
                     break
             if chosen is None:
                 chosen = pdus[elig[ptr % n]]
                 ptr += 1
-            slot = chosen.cords
-            chosen.cords = slot + 1
             if kind is not None:
-                chosen.used[kind] = chosen.used.get(kind, 0) + 1
+                chosen.used[kind] = chosen.used.get(kind, 0) + k
             phases = len(chosen.phase_kw)
-            if chosen.branch_kw is not None:
-                b = slot % len(chosen.branch_kw)
-                chosen.branch_kw[b] += kw
-                chosen.phase_kw[b % phases] += kw
-            else:
-                chosen.phase_kw[slot % phases] += kw
+            branch_kw = chosen.branch_kw
+            slot = chosen.cords
+            chosen.cords = slot + k
+            for j in range(slot, slot + k):
+                if branch_kw is not None:
+                    b = j % len(branch_kw)
+                    branch_kw[b] += kw
+                    chosen.phase_kw[b % phases] += kw
+                else:
+                    chosen.phase_kw[j % phases] += kw
         self.ptr[kind] = ptr
 
 
@@ -246,7 +254,7 @@ def rule_power_outlets(st: RackState) -> RuleResult:
             if worst is None or ratio > worst[0]:
                 worst = (ratio, need, cap)
         if s.unknown:
-            parts.append(f"side {s.name}: not checked for {_units(s.unknown)}: power cords unsourced")
+            parts.append(f"side {s.name}: not checked for {_units_text(s.unknown)}: power cords unsourced")
     if not parts:
         return rule_result("POWER_OUTLETS", OK, "no cords to plug in", None, None, "")
     msg = "; ".join(parts)
@@ -257,6 +265,89 @@ def rule_power_outlets(st: RackState) -> RuleResult:
 
 
 # --- POWER_PHASE ---------------------------------------------------------------------------------------------
+
+
+def _pdu_kw(s: _Side, e: _PduLoad, derating: float, side_kw: float) -> tuple[list[float], list[float] | None]:
+    """(kW per phase, kW per branch or None) of one PDU: its cords' load plus its share of the side's load of
+    nodes with unknown cords (in proportion to usable kW, evenly over phases and branches)."""
+    phase_kw = list(e.phase_kw)
+    branch_kw = None if e.branch_kw is None else list(e.branch_kw)
+    if s.even_kw:
+        p = e.spec
+        usable = pdu_usable_kw(p.voltage_v, p.current_a, p.phases, derating, p.power_factor)
+        part = s.even_kw * (usable / side_kw if side_kw > 0 else 1.0 / len(s.pdus))
+        for i in range(len(phase_kw)):
+            phase_kw[i] += part / len(phase_kw)
+        if branch_kw is not None:
+            for i in range(len(branch_kw)):
+                branch_kw[i] += part / len(branch_kw)
+    return phase_kw, branch_kw
+
+
+def phase_currents(ctx: RackContext) -> dict:
+    """Per PDU (by pdu_id): each phase's kW and current with the rack's whole load on its side (as POWER_PHASE
+    computes them), and the derated limit per phase. For the rack page."""
+    st = build_state(ctx, None)
+    derating = ctx.site.power_derating
+    a_kw, _a, b_kw, _b = pdu_sides(ctx)
+    out = {}
+    for s in side_loads(st):
+        side_kw = a_kw if s.name == "A" else b_kw
+        for e in s.pdus:
+            p = e.spec
+            phase_kw, _ = _pdu_kw(s, e, derating, side_kw)
+            vph = pdu_phase_voltage_v(p.voltage_v, p.phases)
+            out[p.pdu_id] = {
+                "limit_a": pdu_phase_limit_a(p.current_a, derating),
+                "phases": [
+                    {"phase": PHASE_NAMES[i], "kw": kw, "current_a": current_a(kw, vph, p.power_factor)}
+                    for i, kw in enumerate(phase_kw)
+                ],
+                "estimated": bool(s.even_kw),
+            }
+    return out
+
+
+_PDU_TEXT: dict[tuple, tuple] = {}
+_UNITS_TEXT: dict[tuple, str] = {}
+
+
+def _pdu_text(side: str, p: PduSpec, derating: float) -> tuple:
+    """(head text, phase limit A, V per phase, branch limit A or None, outlet V, branch text); memoised."""
+    key = (side, p.name, p.voltage_v, p.current_a, p.phases, p.power_factor, derating, p.branch_breaker_a)
+    key += (p.branch_count,)
+    hit = _PDU_TEXT.get(key)
+    if hit is not None:
+        return hit
+    limit = pdu_phase_limit_a(p.current_a, derating)
+    vph = pdu_phase_voltage_v(p.voltage_v, p.phases)
+    head = (
+        f"side {side} {p.name} ({fmt(p.voltage_v)} V {p.phases}-phase, {fmt(p.current_a)} A x "
+        f"{fmt(derating)} = {limit:.2f} A per phase; I = kW x 1000 / ({vph:.2f} V x PF {fmt(p.power_factor)}))"
+    )
+    blimit = vout = None
+    btext = ""
+    if p.branch_breaker_a and p.branch_count:
+        blimit = pdu_phase_limit_a(p.branch_breaker_a, derating)
+        vout = pdu_outlet_voltage_v(p.voltage_v, p.phases)
+        btext = (
+            f"; {p.branch_count} branch breakers {fmt(p.branch_breaker_a)} A x {fmt(derating)} = "
+            f"{blimit:.2f} A at {vout:.2f} V"
+        )
+    if len(_PDU_TEXT) > 4096:
+        _PDU_TEXT.clear()
+    _PDU_TEXT[key] = hit = (head, limit, vph, blimit, vout, btext)
+    return hit
+
+
+def _units_text(counts: dict[str, int]) -> str:
+    key = tuple(counts.items())
+    hit = _UNITS_TEXT.get(key)
+    if hit is None:
+        if len(_UNITS_TEXT) > 4096:
+            _UNITS_TEXT.clear()
+        _UNITS_TEXT[key] = hit = _units(counts)
+    return hit
 
 
 def rule_power_phase(st: RackState) -> RuleResult:
@@ -272,78 +363,64 @@ def rule_power_phase(st: RackState) -> RuleResult:
     fine = []
     notes = []
     warn = False
-    worst = None  # (ratio, current, limit)
+    worst_ratio = -1.0
+    worst_amp = worst_limit = None
     load = st.load_kw
     for s in sides:
         side_kw = a_kw if s.name == "A" else b_kw
-        if not within(load, side_kw):
+        if not load <= side_kw * REL + EPS:
             # The side's total is over its usable kW: POWER_RACK's finding (a rule exists once), not repeated here.
             notes.append(
-                f"side {s.name}: not checked: {fmt(load)} kW > {fmt(side_kw)} kW usable (POWER_RACK fails); "
+                f"side {s.name}: not checked: {load:.2f} kW > {side_kw:.2f} kW usable (POWER_RACK fails); "
                 "phases and branches are checked once the side carries the load"
             )
             continue
         if s.even_kw:
             notes.append(
-                f"side {s.name}: {fmt(s.even_kw)} kW of {_units(s.unknown)} (power cords unsourced) spread evenly "
-                "over the phases in proportion to usable kW"
+                f"side {s.name}: {s.even_kw:.2f} kW of {_units_text(s.unknown)} (power cords unsourced) spread "
+                "evenly over the phases in proportion to usable kW"
             )
-        no_branch = [e.spec.name for e in s.pdus if e.branch_kw is None]
-        if no_branch:
-            notes.append(f"side {s.name}: branches not checked: branch breakers unknown on {', '.join(no_branch)}")
         for e in s.pdus:
             p = e.spec
             pf = p.power_factor
-            phase_kw = list(e.phase_kw)
-            branch_kw = None if e.branch_kw is None else list(e.branch_kw)
-            if s.even_kw:
-                usable = pdu_usable_kw(p.voltage_v, p.current_a, p.phases, derating, pf)
-                part = s.even_kw * (usable / side_kw if side_kw > 0 else 1.0 / len(s.pdus))
-                for i in range(len(phase_kw)):
-                    phase_kw[i] += part / len(phase_kw)
-                if branch_kw is not None:
-                    for i in range(len(branch_kw)):
-                        branch_kw[i] += part / len(branch_kw)
-            limit = pdu_phase_limit_a(p.current_a, derating)
-            vph = pdu_phase_voltage_v(p.voltage_v, p.phases)
-            amps = [current_a(kw, vph, pf) for kw in phase_kw]
-            head = (
-                f"side {s.name} {p.name} ({fmt(p.voltage_v)} V {p.phases}-phase, {fmt(p.current_a)} A x "
-                f"{fmt(derating)} = {fmt(limit)} A per phase; I = kW x 1000 / ({fmt(vph)} V x PF {fmt(pf)}))"
-            )
-            lines = []
+            phase_kw, branch_kw = _pdu_kw(s, e, derating, side_kw) if s.even_kw else (e.phase_kw, e.branch_kw)
+            head, limit, vph, blimit, vout, btext = _pdu_text(s.name, p, derating)
+            cap = limit * REL + EPS
+            amps = [kw * 1000.0 / (vph * pf) for kw in phase_kw]
             bad = False
-            for i, (kw, amp) in enumerate(zip(phase_kw, amps, strict=True)):
-                ok = within(amp, limit)
-                bad |= not ok
-                lines.append(f"{PHASE_NAMES[i]} {fmt(kw)} kW = {fmt(amp)} A {'<=' if ok else '>'} {fmt(limit)} A")
-                ratio = amp / limit if limit > 0 else float("inf")
-                if worst is None or ratio > worst[0]:
-                    worst = (ratio, amp, limit)
-            text = f"{head}: {', '.join(lines)}"
-            if branch_kw is not None:
-                blimit = pdu_phase_limit_a(p.branch_breaker_a, derating)
-                vout = pdu_outlet_voltage_v(p.voltage_v, p.phases)
+            parts = []
+            for i, amp in enumerate(amps):
+                if amp <= cap:
+                    parts.append(f"{PHASE_NAMES[i]} {phase_kw[i]:.2f} kW = {amp:.2f} A")
+                else:
+                    bad = True
+                    parts.append(f"{PHASE_NAMES[i]} {phase_kw[i]:.2f} kW = {amp:.2f} A > {limit:.2f} A")
+                ratio = amp / limit if limit > 0 else INF
+                if ratio > worst_ratio:
+                    worst_ratio, worst_amp, worst_limit = ratio, amp, limit
+            text = f"{head}: {', '.join(parts)}{': over' if bad else f' (each <= {limit:.2f} A)'}"
+            if branch_kw is not None and blimit is not None:
+                bcap = blimit * REL + EPS
                 blines = []
+                peak = 0.0
+                n = len(phase_kw)
                 for i, kw in enumerate(branch_kw):
-                    amp = current_a(kw, vout, pf)
-                    ok = within(amp, blimit)
-                    ratio = amp / blimit if blimit > 0 else float("inf")
-                    if worst is None or ratio > worst[0]:
-                        worst = (ratio, amp, blimit)
-                    if not ok:
+                    amp = kw * 1000.0 / (vout * pf)
+                    if amp > peak:
+                        peak = amp
+                    if not amp <= bcap:
                         bad = True
-                        blines.append(f"branch {i + 1} ({PHASE_NAMES[i % len(phase_kw)]}) {fmt(kw)} kW = {fmt(amp)} A")
-                peak = max(current_a(kw, vout, pf) for kw in branch_kw)
-                text += (
-                    f"; {len(branch_kw)} branch breakers {fmt(p.branch_breaker_a)} A x {fmt(derating)} = "
-                    f"{fmt(blimit)} A at {fmt(vout)} V"
-                )
-                text += f": over: {', '.join(blines)}" if blines else f": highest {fmt(peak)} A"
+                        blines.append(f"branch {i + 1} ({PHASE_NAMES[i % n]}) {kw:.2f} kW = {amp:.2f} A")
+                ratio = peak / blimit if blimit > 0 else INF
+                if ratio > worst_ratio:
+                    worst_ratio, worst_amp, worst_limit = ratio, peak, blimit
+                text += btext + (f": over: {', '.join(blines)}" if blines else f": highest {peak:.2f} A")
+            elif branch_kw is None:
+                text += "; branches not checked (branch breakers unknown)"
             if len(amps) == 3:
-                mean = sum(amps) / 3.0
+                mean = (amps[0] + amps[1] + amps[2]) / 3.0
                 if mean > 0:
-                    dev = max(abs(x - mean) for x in amps) / mean
+                    dev = max(abs(amps[0] - mean), abs(amps[1] - mean), abs(amps[2] - mean)) / mean
                     if dev > share + 1e-9:
                         warn = True
                         text += (
@@ -353,5 +430,4 @@ def rule_power_phase(st: RackState) -> RuleResult:
             (over if bad else fine).append(text)
     status = FAIL if over else (WARN if warn else OK)
     msg = "; ".join(over + fine + notes)
-    value, limit = (worst[1], worst[2]) if worst else (None, None)
-    return rule_result("POWER_PHASE", status, msg, value, limit, "A")
+    return rule_result("POWER_PHASE", status, msg, worst_amp, worst_limit, "A")
