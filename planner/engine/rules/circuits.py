@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from planner.engine.results import FAIL, OK, WARN, rule_result
-from planner.engine.rules.power import pdu_sides
 from planner.engine.rules.state import EPS, REL, IdentityMemo, build_state
 from planner.engine.units import (
     current_a,
@@ -81,17 +80,43 @@ class _PduLoad:
 class _Side:
     """One side's cords and loads: per PDU, per phase and branch; and what cords of each type it needs."""
 
-    __slots__ = ("both", "demand", "elig", "even_kw", "name", "new", "pdus", "ptr", "unknown")
+    __slots__ = (
+        "both",
+        "branched",
+        "corded",
+        "demand",
+        "elig",
+        "even_kw",
+        "limits",
+        "name",
+        "new",
+        "pdus",
+        "ptr",
+        "unknown",
+        "usable_kw",
+    )
 
-    def copy(self) -> _Side:
+    def copy(self, deep: bool = True) -> _Side:
+        """A copy to add units to; ``deep=False`` shares the PDUs' loads (enough to add units whose cords are
+        unknown: they only change even_kw and unknown)."""
         c = _Side()
         c.name = self.name
         c.both = self.both
         c.elig = self.elig
-        c.pdus = [p.copy() for p in self.pdus]
-        c.ptr = dict(self.ptr)
-        c.demand = dict(self.demand)
-        c.new = dict(self.new)
+        c.limits = self.limits
+        c.corded = self.corded
+        c.branched = self.branched
+        c.usable_kw = self.usable_kw
+        if deep:
+            c.pdus = [p.copy() for p in self.pdus]
+            c.ptr = dict(self.ptr)
+            c.demand = dict(self.demand)
+            c.new = dict(self.new)
+        else:
+            c.pdus = self.pdus
+            c.ptr = self.ptr
+            c.demand = self.demand
+            c.new = self.new
         c.unknown = dict(self.unknown)
         c.even_kw = self.even_kw
         return c
@@ -104,6 +129,7 @@ class _Side:
             return
         if k <= 0:
             return
+        self.corded = True
         kind = m.cord_receptacle
         if kind is None:
             self.unknown[m.slug] = self.unknown.get(m.slug, 0) + count
@@ -149,7 +175,7 @@ class _Side:
         self.ptr[kind] = ptr
 
 
-def _new_side(name: str, both: bool, pdus: list[PduSpec]) -> _Side:
+def _new_side(name: str, both: bool, pdus: list[PduSpec], derating: float) -> _Side:
     s = _Side()
     s.name = name
     s.both = both
@@ -166,6 +192,12 @@ def _new_side(name: str, both: bool, pdus: list[PduSpec]) -> _Side:
         s.pdus.append(e)
     # Round-robin pools: the PDUs with at least one receptacle of the type (all PDUs when none says so).
     s.elig = {k: [i for i, e in enumerate(s.pdus) if (e.caps[k] or 0) > 0] for k in RECEPTACLE_TYPES}
+    # The side's usable kW (as POWER_RACK sums it), its PDUs' derated phase limits, whether any has branches.
+    s.usable_kw = sum(pdu_usable_kw(p.voltage_v, p.current_a, p.phases, derating, p.power_factor) for p in pdus)
+    limits = [(p.name, pdu_phase_limit_a(p.current_a, derating)) for p in pdus]
+    s.limits = (", ".join(f"{n} {x:.2f} A" for n, x in limits), max(x for _, x in limits))
+    s.branched = any(e.branch_kw is not None for e in s.pdus)
+    s.corded = False
     s.ptr = {}
     s.demand = {}
     s.new = {}
@@ -181,14 +213,17 @@ def _build(ctx: RackContext, nodes) -> tuple[_Side, ...]:
         if side in by_side:
             by_side[side].append(p)
     both = bool(by_side["A"]) and bool(by_side["B"])
-    sides = tuple(_new_side(name, both, by_side[name]) for name in SIDES if by_side[name])
+    derating = ctx.site.power_derating
+    sides = tuple(_new_side(name, both, by_side[name], derating) for name in SIDES if by_side[name])
     for n in nodes:
         for s in sides:
             s.add(n.model, 1, False)
     return sides
 
 
-_base_of = IdentityMemo(lambda ctx: _build(ctx, ctx.nodes))
+# Per rack context (a site snapshot holds up to ~5,000; the engine benchmark 10,000): built once, then each
+# check copies it and adds the proposed units.
+_base_of = IdentityMemo(lambda ctx: _build(ctx, ctx.nodes), size=16384)
 
 
 def side_loads(st: RackState) -> tuple[_Side, ...]:
@@ -199,7 +234,8 @@ def side_loads(st: RackState) -> tuple[_Side, ...]:
     ctx = st.ctx
     base = _base_of(ctx) if st.nodes is ctx.nodes else _build(ctx, st.nodes)
     if st.added and st.model is not None:
-        sides = tuple(s.copy() for s in base)
+        deep = st.model.cord_count is not None
+        sides = tuple(s.copy(deep) for s in base)
         for s in sides:
             s.add(st.model, st.added, True)
     else:
@@ -289,10 +325,9 @@ def phase_currents(ctx: RackContext) -> dict:
     computes them), and the derated limit per phase. For the rack page."""
     st = build_state(ctx, None)
     derating = ctx.site.power_derating
-    a_kw, _a, b_kw, _b = pdu_sides(ctx)
     out = {}
     for s in side_loads(st):
-        side_kw = a_kw if s.name == "A" else b_kw
+        side_kw = s.usable_kw
         for e in s.pdus:
             p = e.spec
             phase_kw, _ = _pdu_kw(s, e, derating, side_kw)
@@ -358,7 +393,6 @@ def rule_power_phase(st: RackState) -> RuleResult:
     site = st.ctx.site
     derating = site.power_derating
     share = site.phase_imbalance_share
-    a_kw, _a, b_kw, _b = pdu_sides(st.ctx)
     over = []
     fine = []
     notes = []
@@ -367,13 +401,26 @@ def rule_power_phase(st: RackState) -> RuleResult:
     worst_amp = worst_limit = None
     load = st.load_kw
     for s in sides:
-        side_kw = a_kw if s.name == "A" else b_kw
+        side_kw = s.usable_kw
         if not load <= side_kw * REL + EPS:
             # The side's total is over its usable kW: POWER_RACK's finding (a rule exists once), not repeated here.
             notes.append(
                 f"side {s.name}: not checked: {load:.2f} kW > {side_kw:.2f} kW usable (POWER_RACK fails); "
                 "phases and branches are checked once the side carries the load"
             )
+            continue
+        if s.even_kw and not s.corded and not s.branched:
+            # No cord of the side is known: every phase carries its PDU's share, even_kw / side_kw of its limit
+            # (share = usable / side_kw; I = share / phases x 1000 / (V_phase x PF) = even_kw / side_kw x I x d).
+            lim = s.limits
+            r = s.even_kw / side_kw if side_kw > 0 else 0.0
+            fine.append(
+                f"side {s.name}: {s.even_kw:.2f} kW of {_units_text(s.unknown)} (power cords unsourced) spread evenly "
+                f"over the phases in proportion to usable kW: every phase at {s.even_kw:.2f} / {side_kw:.2f} kW = "
+                f"{r:.0%} of its derated limit ({lim[0]}); branches not checked (branch breakers unknown)"
+            )
+            if r > worst_ratio:
+                worst_ratio, worst_amp, worst_limit = r, r * lim[1], lim[1]
             continue
         if s.even_kw:
             notes.append(
