@@ -35,8 +35,13 @@ from planner.engine import (
 
 # The shipped catalogue (reference §1.1).
 A100 = NodeModelSpec("dgx-a100", 6, 6.5, 6.5, 123.16, "air", 0.0, 840.0, 6, 3.0, 3, 30.0, None)
-H100 = NodeModelSpec("dgx-h100", 8, 10.2, 10.2, 130.45, "air", 0.0, 1105.0, 6, 3.3, 4, 30.0, None)
-H200 = NodeModelSpec("dgx-h200", 8, 10.2, 10.2, 130.45, "air", 0.0, 1105.0, 6, 3.3, 4, 30.0, None)
+# DGX H100/H200: 6 x C19/C20 cords (reference §1.2, P [S1]); the others' cords are unsourced.
+H100 = NodeModelSpec(
+    "dgx-h100", 8, 10.2, 10.2, 130.45, "air", 0.0, 1105.0, 6, 3.3, 4, 30.0, None, cord_count=6, cord_receptacle="C19"
+)
+H200 = NodeModelSpec(
+    "dgx-h200", 8, 10.2, 10.2, 130.45, "air", 0.0, 1105.0, 6, 3.3, 4, 30.0, None, cord_count=6, cord_receptacle="C19"
+)
 B200 = NodeModelSpec("dgx-b200", 10, 14.3, 14.3, 142.4, "air", 0.0, 1550.0, 6, 3.3, 5, 35.0, None)
 B300 = NodeModelSpec("dgx-b300", 10, 14.5, 14.5, 168.0, "air", 0.0, 1500.0, 12, 3.2, 6, None, None)
 GB200 = NodeModelSpec("gb200-nvl72", 35, 132.0, 120.0, 1360.0, "hybrid", 0.8712, None, 48, 5.5, 24, None, None, True)

@@ -318,6 +318,9 @@ NETBOX_URLS = env_list("NETBOX_URLS", "")
 NETBOX_MODEL_MAP = dict(item.split("=", 1) for item in env_list("NETBOX_MODEL_MAP", "") if "=" in item)
 # "Near a limit" (dashboard, floor plan, nightly report): load at or above this share of capacity.
 PLANNER_NEAR_LIMIT_SHARE = float(os.environ.get("PLANNER_NEAR_LIMIT_SHARE", "0.8"))
+# POWER_PHASE warns when a 3-phase PDU's phase currents deviate from their mean by more than this share of the
+# mean (max |I - mean| / mean). The reference gives no figure: a configuration default, unsourced.
+PLANNER_PHASE_IMBALANCE_SHARE = float(os.environ.get("PLANNER_PHASE_IMBALANCE_SHARE", "0.2"))
 
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))

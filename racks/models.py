@@ -517,6 +517,14 @@ class PowerSource(models.Model):
         return errors
 
 
+class Receptacle(models.TextChoices):
+    """A PDU receptacle type (IEC 60320 C13 / C19, or IEC 60309); a node model's cords name the one they need."""
+
+    C13 = "C13", "C13"
+    C19 = "C19", "C19"
+    IEC60309 = "IEC60309", "IEC 60309"
+
+
 class Pdu(models.Model):
     class Side(models.TextChoices):
         A = "A", "A"
@@ -538,6 +546,21 @@ class Pdu(models.Model):
     )
     power_factor = models.FloatField(default=1.0, validators=[MinValueValidator(0.01), MaxValueValidator(1.0)])
     source = models.ForeignKey(PowerSource, null=True, blank=True, on_delete=models.RESTRICT, related_name="pdus")
+    # Receptacles by type and branch breakers (POWER_OUTLETS, POWER_PHASE); empty = unknown: "not checked".
+    receptacles_c13 = models.PositiveIntegerField(null=True, blank=True, help_text="C13 receptacles; empty = unknown.")
+    receptacles_c19 = models.PositiveIntegerField(null=True, blank=True, help_text="C19 receptacles; empty = unknown.")
+    receptacles_iec60309 = models.PositiveIntegerField(
+        null=True, blank=True, help_text="IEC 60309 receptacles; empty = unknown."
+    )
+    branch_breaker_a = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(1000)],
+        help_text="Rating of each branch breaker, A; empty = unknown (branches not checked).",
+    )
+    branch_count = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Branch breakers; empty = unknown."
+    )
     # Set on objects imported from NetBox (planner.netbox): a re-import matches them by it. Null = ours.
     netbox_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
     history = HistoricalRecords()
@@ -555,13 +578,18 @@ class Pdu(models.Model):
             models.CheckConstraint(
                 condition=Q(power_factor__gt=0, power_factor__lte=1), name="racks_pdu_power_factor_range"
             ),
+            positive("branch_breaker_a"),
+            positive("branch_count"),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self):
-        _raise(self.scope_errors())
+        errors = self.scope_errors()
+        if (self.branch_breaker_a is None) != (self.branch_count is None):
+            errors.setdefault("branch_count", []).append("Give branch_breaker_a and branch_count together.")
+        _raise(errors)
 
     def scope_errors(self, *, lock: bool = False) -> dict[str, list[str]]:
         """A PDU's source is a power source of its rack's site. Two queries at most (three locked)."""
@@ -624,6 +652,14 @@ class NodeModel(models.Model):
     )
     rack_scale = models.BooleanField(default=False, help_text="A whole-rack system: needs an empty rack.")
     gpus = models.PositiveIntegerField(null=True, blank=True, help_text="GPUs per system; null = unknown.")
+    cord_count = models.PositiveIntegerField(null=True, blank=True, help_text="Power cords; empty = unsourced.")
+    cord_receptacle = models.CharField(
+        max_length=8,
+        choices=Receptacle.choices,
+        null=True,
+        blank=True,
+        help_text="The PDU receptacle each cord plugs into; empty = unsourced.",
+    )
     source = models.TextField(blank=True, default="", help_text="Where each figure comes from.")
     notes = models.TextField(blank=True, default="")
     # The NetBox device-type slug (library and NetBox agree on it) this model was imported from or matched to.

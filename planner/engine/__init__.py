@@ -28,6 +28,7 @@ from planner.engine.inputs import (
     SiteSpec,
 )
 from planner.engine.results import FAIL, OK, RULE_CODES, WARN, CheckResult, RuleResult
+from planner.engine.rules.circuits import phase_currents
 from planner.engine.units import FLUIDS, coolant_flow_lpm, flow_heat_kw, loop_usable_kw, pdu_usable_kw
 
 __all__ = [
@@ -61,5 +62,6 @@ __all__ = [
     "flow_heat_kw",
     "loop_usable_kw",
     "pdu_usable_kw",
+    "phase_currents",
     "rack_headroom",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from planner.engine.inputs import Placement, RackContext
 from planner.engine.results import FAIL, RULE_CODES, CheckResult, RuleResult, check_result
+from planner.engine.rules.circuits import rule_power_outlets, rule_power_phase
 from planner.engine.rules.cooling import (
     rule_air_rack,
     rule_air_room,
@@ -35,6 +36,8 @@ RULES = (
     ("POWER_UPSTREAM", rule_power_upstream),
     ("POWER_SITE", rule_power_site),
     ("PSU_FEED_LOSS", rule_psu_feed_loss),
+    ("POWER_OUTLETS", rule_power_outlets),
+    ("POWER_PHASE", rule_power_phase),
     ("COOLING_AIR_RACK", rule_air_rack),
     ("COOLING_AIR_ROOM", rule_air_room),
     ("COOLING_AIRFLOW", rule_airflow),
@@ -72,6 +75,8 @@ def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResul
             rule_power_upstream(st),
             rule_power_site(st),
             rule_psu_feed_loss(st),
+            rule_power_outlets(st),
+            rule_power_phase(st),
             rule_air_rack(st),
             rule_air_room(st),
             rule_airflow(st),

@@ -67,6 +67,9 @@ _RANK = {OK: 0, WARN: 1, FAIL: 2}
 # The rules whose inputs a power failure changes (PDUs left, sources' and the site's loads); check.RULES order.
 POWER_CODES = frozenset({"POWER_RACK", "POWER_REDUNDANCY", "POWER_UPSTREAM", "POWER_SITE", "PSU_FEED_LOSS"})
 POWER_RULES = tuple(rule for code, rule in RULES if code in POWER_CODES)
+# Receptacles and phases are read on the rack as built under a power failure (see _under_failure).
+CIRCUIT_CODES = frozenset({"POWER_OUTLETS", "POWER_PHASE"})
+CIRCUIT_RULES = {code: rule for code, rule in RULES if code in CIRCUIT_CODES}
 
 __all__ = [
     "KINDS",
@@ -711,6 +714,11 @@ def _degraded_side(ctx: RackContext, c: RuleResult, load_kw: float) -> RuleResul
 def _under_failure(ix: FailureIndex, a: _Applied, rid: int, ctx: RackContext, c: RuleResult) -> RuleResult:
     """One rule's result read under the failure: a rack with no PDU left loses power, a side short of a PDU
     leaves the other side carrying the rack, redundancy rules warn at most."""
+    if c.code in CIRCUIT_CODES and rid in a.lost_pdus:
+        # Cords stay where they were plugged: each side already carries the whole rack alone in the baseline
+        # (rules.circuits), so the circuits read as built; losing PDUs is POWER_RACK's question.
+        base = ix.contexts[rid]
+        c = CIRCUIT_RULES[c.code](build_state(base, None))
     if c.code == "POWER_RACK":
         if rid in a.dead_racks:
             c = _loses_power(ix, rid)

@@ -32,6 +32,10 @@ class NodeModelSpec:
     rack_scale: bool = False
     name: str = ""
     heat_output_kw: float | None = None  # vendor's published heat output; None: not published (units.node_heat_kw)
+    # Power cords (reference §1.2): how many, and the PDU receptacle each plugs into ("C13" | "C19" |
+    # "IEC60309"); None: not sourced (POWER_OUTLETS says "not checked", POWER_PHASE spreads the load evenly).
+    cord_count: int | None = None
+    cord_receptacle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,13 @@ class PduSpec:
     current_a: float  # breaker rating
     power_factor: float = 1.0
     source_id: int | None = None
+    # Receptacles by type (None: unknown, POWER_OUTLETS "not checked") and branch breakers (rating, how many;
+    # None: unknown, branches not checked). planner.engine.rules.circuits.
+    receptacles_c13: int | None = None
+    receptacles_c19: int | None = None
+    receptacles_iec60309: int | None = None
+    branch_breaker_a: float | None = None
+    branch_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +138,9 @@ class SiteSpec:
     energy_price_per_kwh: float | None = None
     carbon_kg_per_kwh: float | None = None
     design_pue: float | None = None
+    # POWER_PHASE warns when a 3-phase PDU's phase currents deviate from their mean by more than this share of
+    # it (settings.PLANNER_PHASE_IMBALANCE_SHARE; the reference gives no figure: configuration, unsourced).
+    phase_imbalance_share: float = 0.2
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ RULE_CODES: tuple[str, ...] = (
     "POWER_UPSTREAM",
     "POWER_SITE",
     "PSU_FEED_LOSS",
+    "POWER_OUTLETS",
+    "POWER_PHASE",
     "COOLING_AIR_RACK",
     "COOLING_AIR_ROOM",
     "COOLING_AIRFLOW",

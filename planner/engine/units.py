@@ -63,6 +63,39 @@ def pdu_usable_kw(voltage_v: float, current_a: float, phases: int, derating: flo
     return voltage_v * current_a * (SQRT3 if phases == 3 else 1.0) * derating * power_factor / 1000.0
 
 
+# Reference §4.4: 415 V three-phase wye gives 239.6 V line-to-neutral, inside DGX PSUs' 200-240 V input (C; P [S1]
+# [S2]); 208 V three-phase delta outlets are 208 V line-to-line (S [S33][S34b]). A 3-phase PDU whose line-to-neutral
+# voltage is below that input range is taken as delta (outlets line-to-line), else wye (outlets line-to-neutral).
+PSU_INPUT_MIN_V = 200.0
+
+
+def pdu_phase_limit_a(current_a: float, derating: float) -> float:
+    """Current one phase (or branch) may carry continuously: breaker x the derating ``pdu_usable_kw`` applies
+    (the site's ``power_derating``, §4.5: continuous load <= 80 % of the rating). pdu_usable_kw equals
+    phases x V_phase x this x PF / 1000 (V_phase = V_LL / sqrt(3) when 3-phase)."""
+    return current_a * derating
+
+
+def pdu_phase_voltage_v(voltage_v: float, phases: int) -> float:
+    """Line-to-neutral voltage a phase's load is drawn at: V_LL / sqrt(3) for 3-phase (§4.4 balanced line current
+    I = P / (sqrt(3) x V_LL x PF), per phase P / 3), V for single phase."""
+    return voltage_v / SQRT3 if phases == 3 else voltage_v
+
+
+def pdu_outlet_voltage_v(voltage_v: float, phases: int) -> float:
+    """Voltage at the PDU's outlets: line-to-neutral (wye) unless that is below the PSU input range, then
+    line-to-line (208 V delta, §4.4 S [S33][S34b])."""
+    if phases != 3:
+        return voltage_v
+    ln = voltage_v / SQRT3
+    return ln if ln >= PSU_INPUT_MIN_V else voltage_v
+
+
+def current_a(kw: float, voltage_v: float, power_factor: float = 1.0) -> float:
+    """I = P / (V x PF) (§4.4 single phase)."""
+    return kw * 1000.0 / (voltage_v * power_factor)
+
+
 def loop_usable_kw(unit_capacity_kw: float, units: int, redundant_units: int) -> float:
     """Usable kW of a cooling loop: unit capacity x (units - redundant units); never below 0."""
     return unit_capacity_kw * _working_units(units, redundant_units)

@@ -80,6 +80,8 @@ def node_model_spec(model: NodeModel) -> NodeModelSpec:
         max_supply_temp_c=model.max_supply_temp_c,
         rack_scale=model.rack_scale,
         heat_output_kw=model.heat_output_kw,
+        cord_count=model.cord_count,
+        cord_receptacle=model.cord_receptacle,
     )
 
 
@@ -170,6 +172,7 @@ def _site_spec(site, *, other_load_kw: float) -> SiteSpec:
         energy_price_per_kwh=site.energy_price_per_kwh,
         carbon_kg_per_kwh=site.carbon_kg_per_kwh,
         design_pue=site.design_pue,
+        phase_imbalance_share=settings.PLANNER_PHASE_IMBALANCE_SHARE,
     )
 
 
@@ -228,6 +231,11 @@ def _pdu_spec(p) -> PduSpec:
         current_a=p.current_a,
         power_factor=p.power_factor,
         source_id=p.source_id,
+        receptacles_c13=p.receptacles_c13,
+        receptacles_c19=p.receptacles_c19,
+        receptacles_iec60309=p.receptacles_iec60309,
+        branch_breaker_a=p.branch_breaker_a,
+        branch_count=p.branch_count,
     )
 
 
@@ -864,7 +872,20 @@ def _site_snapshot(site_id: int) -> SiteSnapshot:
     # Thousands of PDUs per site: engine specs straight from the rows, no model instances, sorted once.
     pdus_by_rack: dict[int, list[PduSpec]] = defaultdict(list)
     for pid, rack_id, *fields in Pdu.objects.filter(rack__row__room__site_id=site_id).values_list(
-        "id", "rack_id", "name", "side", "phases", "voltage_v", "current_a", "power_factor", "source_id"
+        "id",
+        "rack_id",
+        "name",
+        "side",
+        "phases",
+        "voltage_v",
+        "current_a",
+        "power_factor",
+        "source_id",
+        "receptacles_c13",
+        "receptacles_c19",
+        "receptacles_iec60309",
+        "branch_breaker_a",
+        "branch_count",
     ):
         pdus_by_rack[rack_id].append(PduSpec(pid, *fields))
     for specs in pdus_by_rack.values():

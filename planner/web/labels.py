@@ -29,6 +29,14 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "POWER_SITE": ("Site utility", "Passes when site load ≤ the utility feed capacity."),
     "PSU_FEED_LOSS": ("PSU feed loss", "Warns when half the PSUs cannot carry the node's max power."),
+    "POWER_OUTLETS": (
+        "PDU receptacles",
+        "Passes when each side has a free receptacle of the right type for every cord (not checked when unknown).",
+    ),
+    "POWER_PHASE": (
+        "Phases and branches",
+        "Passes when every phase and branch breaker stays within its derated rating; warns on phase imbalance.",
+    ),
     "COOLING_AIR_RACK": (
         "Rack air cooling",
         "Passes when rack air heat - rear-door/in-row capacity ≤ the row's air kW per rack.",

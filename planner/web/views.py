@@ -316,6 +316,7 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statuses = dict(Node.objects.filter(rack_id=rack.id).values_list("id", "status"))
     figures = figures_from_context(ctx)
     source_names = {s.source_id: s.name for s in ctx.sources}
+    currents = engine.phase_currents(ctx)  # POWER_PHASE's per-phase figures (whole rack on each side)
     pdus = {"A": [], "B": []}
     for p in ctx.pdus:
         pdus.setdefault(p.side, []).append(
@@ -334,6 +335,7 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     power_factor=p.power_factor,
                 ),
                 "source": source_names.get(p.source_id, "—"),
+                "circuit": currents.get(p.pdu_id),
             }
         )
     pdu_sides = [

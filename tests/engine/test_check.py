@@ -25,6 +25,8 @@ DESIGN_ORDER = (
     "POWER_UPSTREAM",
     "POWER_SITE",
     "PSU_FEED_LOSS",
+    "POWER_OUTLETS",
+    "POWER_PHASE",
     "COOLING_AIR_RACK",
     "COOLING_AIR_ROOM",
     "COOLING_AIRFLOW",
@@ -33,7 +35,7 @@ DESIGN_ORDER = (
     "COOLING_FLOW",
     "COOLING_TEMPERATURE",
 )
-UNITS = {"", "U", "kg", "kg/m2", "kW", "L/min", "C", "CFM"}
+UNITS = {"", "U", "kg", "kg/m2", "kW", "L/min", "C", "CFM", "A", "receptacles"}
 
 
 def test_no_django_import_in_the_engine():
@@ -131,8 +133,10 @@ def test_value_limit_unit_filled_where_numbers_exist():
         ),
         loops=(loop("direct_liquid", 500.0, max_flow_lpm=2000.0, supply_temp_c=30.0),),
         sources=(source(1, 1000.0),),
+        pdus=tuple(replace(pdu(side, i=i), receptacles_c13=12) for i, side in ((1, "A"), (2, "A"), (3, "B"), (4, "B"))),
     )
-    result = check_placement(c, Placement(replace(CPU2U, liquid_fraction=0.5, max_supply_temp_c=40.0)))
+    model = replace(CPU2U, liquid_fraction=0.5, max_supply_temp_c=40.0, cord_count=2, cord_receptacle="C13")
+    result = check_placement(c, Placement(model))
     for r in result.checks:
         if r.code == "POWER_REDUNDANCY":
             continue

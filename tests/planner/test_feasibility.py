@@ -146,3 +146,26 @@ def test_feasibility_never_places_what_the_check_rejects(seed):
         assert not failing, (rack_id, failing)
     if plan.unplaced:
         assert plan.binding
+
+
+def test_feasibility_respects_receptacles_and_phases():
+    # Two racks, one 415 V 3-phase 63 A PDU per side (36.23 kW usable each: power is no limit for 3 H100 = 30.6
+    # kW). Rack 1 has 3 C19 per side: one DGX H100 (6 C19 cords, §1.2: 3 per side) fills it; rack 2 has 6: two.
+    # Asked for 5, the plan places 1 + 2 = 3 and names POWER_OUTLETS as binding.
+    site = f.SiteFactory(utility_capacity_kw=None)
+    room = f.RoomFactory(site=site, floor_type="slab", floor_rated_load_kg_m2=5000.0)
+    f.CoolingLoopFactory(site=site, room=room, name="CRAH", unit_capacity_kw=500.0, units=2)
+    row = f.RowFactory(room=room, name="r", containment="hot_aisle", air_kw_per_rack_limit=100.0)
+    racks = []
+    for i, c19 in enumerate((3, 6)):
+        rack = f.RackFactory(row=row, name=f"R{i}", position=i + 1, max_load_kg=2000.0)
+        for side in ("A", "B"):
+            f.PduFactory(rack=rack, name=f"P{side}", side=side, voltage_v=415.0, current_a=63.0, receptacles_c19=c19)
+        racks.append(rack)
+    model = NodeModel.objects.get(slug="dgx-h100")
+    plan = planning.plan_feasibility(selectors.site_snapshot(site.id), selectors.node_model_spec(model), 5)
+    per_rack = {}
+    for p in plan.placements:
+        per_rack[p["rack"]] = per_rack.get(p["rack"], 0) + 1
+    assert per_rack == {racks[0].id: 1, racks[1].id: 2} and plan.unplaced == 2
+    assert "POWER_OUTLETS" in plan.binding

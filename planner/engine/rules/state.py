@@ -28,6 +28,7 @@ class RackState:
     __slots__ = (
         "added",
         "air_kw",
+        "circuits",
         "ctx",
         "equipment_kg",
         "heat_kw",
@@ -49,6 +50,7 @@ class RackState:
         self.model: NodeModelSpec | None = None
         self.rack_scale: NodeModelSpec | None = None
         self.wtext: str | None = None  # the weight arithmetic, shared by the FLOOR_* rules
+        self.circuits = None  # the sides' cords and loads, shared by POWER_OUTLETS and POWER_PHASE
 
 
 def build_state(ctx: RackContext, placement: Placement | None) -> RackState:
