@@ -32,6 +32,10 @@ class NodeModelSpec:
     rack_scale: bool = False
     name: str = ""
     heat_output_kw: float | None = None  # vendor's published heat output; None: not published (units.node_heat_kw)
+    # Network ports by purpose (reference §11.1): ((purpose, count, Gb/s), ...); a purpose absent or a count None:
+    # not stated. purpose: "compute" | "storage" | "inband" | "oob" (planner.engine.fabric.model_ports).
+    ports: tuple[tuple[str, int | None, float | None], ...] = ()
+    kind: str = "system"  # "system" | "switch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,7 @@ class RackContext:
     pdus: tuple[PduSpec, ...] = ()
     sources: tuple[PowerSourceSpec, ...] = ()  # union of the chains above the rack's PDUs
     loops: tuple[CoolingLoopSpec, ...] = ()  # loops serving this rack (any kind)
+    fabrics: tuple = ()  # planner.engine.fabric.FabricSpec of every fabric serving this rack
 
 
 @dataclass(frozen=True, slots=True)
