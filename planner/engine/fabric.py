@@ -230,3 +230,34 @@ def bill_of_materials(links: Iterable[tuple[Link, int]]) -> dict:
         for (name, length), n in sorted(counts.items(), key=lambda kv: (MEDIA_NAMES.index(kv[0][0]), kv[0][1]))
     ]
     return {"items": items, "links": sum(counts.values()), "optics_w": round(power_w, 3), "optics_kw": power_w / 1000}
+
+
+def fabric_headroom(fabrics, nodes) -> dict | None:
+    """Leaf ports left per fabric serving a rack, at its tightest rail (other racks' use plus this rack's
+    ``nodes``, PlacedNode); None when the rack is in no fabric (the headroom then has no fabric dimension)."""
+    if not fabrics:
+        return None
+    out = []
+    for f in fabrics:
+        used = dict(f.other_used)
+        for n in nodes:
+            for rail, k in rail_demand(n.model, f.purpose, 1, f.rail_optimized).items():
+                used[rail] = used.get(rail, 0) + k
+        rails = {lf.rail or 0 for lf in f.leaves} if f.rail_optimized else {0}
+        rails |= set(used)
+        rows = []
+        for rail in sorted(rails):
+            cap = sum(lf.down_ports for lf in pool(f, rail, None))
+            rows.append((cap - used.get(rail, 0), cap, used.get(rail, 0), rail))
+        head, cap, use, rail = min(rows) if rows else (0, 0, 0, 0)
+        out.append(
+            {
+                "fabric": f.fabric_id,
+                "name": f.name,
+                "rail": rail if f.rail_optimized else None,
+                "capacity_ports": cap,
+                "used_ports": use,
+                "headroom_ports": head,
+            }
+        )
+    return {"fabrics": out, "headroom_ports": min(x["headroom_ports"] for x in out)}
