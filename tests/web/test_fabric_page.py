@@ -15,7 +15,7 @@ def test_fabric_page_shows_switches_ports_and_reach(db, api, fac_client, django_
     html = response.content.decode()
     assert html.count("leaf-") >= 8
     # B1: 1.2 + 2.4 = 3.6 m route, + 2 m slack = 5.6 m -> multimode SR4, 16.5 W per link (reference §11.4).
-    assert "3.6</td><td class=\"num\">5.6</td><td>multimode SR4 optics</td><td class=\"num\">16.5" in html
+    assert '3.6</td><td class="num">5.6</td><td>multimode SR4 optics</td><td class="num">16.5' in html
     # 8 rails x 32 node-facing ports, none used yet
     assert html.count('<td class="num">0</td><td class="num">32</td><td class="num">32</td>') == 8
 
