@@ -3,9 +3,10 @@
 Run from the project root: ``.venv/bin/python bench/bench_fabric.py [racks] [--nodes N] [--model SLUG]``.
 Uses ``DATABASE_URL`` when set (the bench site is deleted afterwards), else a throwaway SQLite file.
 The site is ``bench_report.build_site``'s (10 rooms of 20-rack rows); each room gets one rail-optimized
-InfiniBand fabric over all its racks and four groups of eight 64-port 400G leaves (one per rail, 32 ports down)
-in empty racks spread over the room: 128 node ports per rail per room. Prints the snapshot time (with the fabric
-index) and the planning time, best of three, the bill of materials, and re-checks every touched rack.
+InfiniBand fabric over all its racks and groups of eight 64-port 400G leaves (one per rail, 32 ports down)
+in empty racks spread over the room, enough for the ports in use and 1.5 x the room's share of the order.
+Prints the snapshot time (with the fabric index) and the planning time, best of three, the bill of materials,
+and re-checks every touched rack.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_report
 
 TARGET_S = 10.0
-GROUPS_PER_ROOM = 4
 RAILS = 8
 
 
-def add_fabrics(site) -> int:
-    """Bulk-create a fabric per room and its leaves (switch nodes in empty racks). Returns the leaf count."""
+def add_fabrics(site, new_nodes: int) -> int:
+    """Bulk-create a fabric per room and its leaves (switch nodes in empty racks), enough groups of eight for
+    the compute ports the room's nodes already use plus 1.5 x its share of ``new_nodes``. Returns the leaf count."""
+    import math
+
     from django.db.models import Q
 
     from planner.budget_tokens import touch_sites
@@ -42,8 +45,12 @@ def add_fabrics(site) -> int:
             .order_by("row__name", "position")
             .values_list("id", flat=True)
         )
-        step = max(len(empty) // GROUPS_PER_ROOM, 1)
-        hosts = [empty[min(i * step + step // 2, len(empty) - 1)] for i in range(GROUPS_PER_ROOM)]
+        # Ports per rail in use: every node with at least one compute port uses one on rail 1 (the busiest).
+        used = Node.objects.filter(rack__row__room=room, model__compute_ports__gte=1).count()
+        rooms = Room.objects.filter(site=site).count()
+        groups = max(math.ceil((used + 1.5 * new_nodes / rooms) / 32), 1)
+        step = max(len(empty) // groups, 1)
+        hosts = [empty[min(i * step + step // 2, len(empty) - 1)] for i in range(groups)]
         models = NodeModel.objects.bulk_create(
             [
                 NodeModel(
@@ -57,7 +64,7 @@ def add_fabrics(site) -> int:
                     kind="switch",
                     gpus=0,
                 )
-                for g in range(GROUPS_PER_ROOM)
+                for g in range(groups)
                 for r in range(1, RAILS + 1)
             ]
         )
@@ -91,6 +98,7 @@ def main() -> int:
     parser.add_argument("racks", nargs="?", type=int, default=5_000)
     parser.add_argument("--nodes", type=int, default=1_000)
     parser.add_argument("--model", default="dgx-b200")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
     bench_report._setup_django()
@@ -99,10 +107,10 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     site, counts = bench_report.build_site(args.racks)
-    leaves = add_fabrics(site)
+    leaves = add_fabrics(site, args.nodes)
     site.refresh_from_db()
     print(f"database: {connection.vendor}; site: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
-    print(f"fabric: {leaves} leaves ({GROUPS_PER_ROOM} x {RAILS} per room)")
+    print(f"fabric: {leaves} leaves (groups of {RAILS}, one per rail, 64 x 400G, 32 down)")
 
     from planner import engine, planning, selectors
     from racks.models import NodeModel
@@ -110,7 +118,7 @@ def main() -> int:
     spec = selectors.node_model_spec(NodeModel.objects.get(slug=args.model))
     try:
         snap_times, plan_times = [], []
-        for _ in range(3):
+        for _ in range(args.repeat):
             selectors.fabric_cache.clear()
             t0 = time.perf_counter()
             snapshot = selectors.site_snapshot(site.id)
