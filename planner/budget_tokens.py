@@ -51,7 +51,7 @@ from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 
 from cooling.models import CoolingLoop
-from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
+from racks.models import Fabric, Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site, Switch
 
 # Path from a site to each kind of object, for "the site(s) of this object".
 _SITE_PATH = {
@@ -62,6 +62,8 @@ _SITE_PATH = {
     Node: "rooms__rows__racks__nodes",
     PowerSource: "power_sources",
     CoolingLoop: "cooling_loops",
+    Fabric: "fabrics",
+    Switch: "fabrics__switches",
 }
 # The parent foreign key of each kind and the path from a site to that parent.
 _PARENT = {
@@ -72,6 +74,8 @@ _PARENT = {
     Node: ("rack_id", "rooms__rows__racks"),
     PowerSource: ("site_id", None),
     CoolingLoop: ("site_id", None),
+    Fabric: ("site_id", None),
+    Switch: ("fabric_id", "fabrics"),
 }
 
 _local = threading.local()
@@ -171,7 +175,8 @@ def _on_loop_racks_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if reverse:  # rack.cooling_loops.add(...): the rack's site, and the sites of the loops named
         condition = Q(rooms__rows__racks__id=instance.pk)
         if pk_set:
-            condition |= Q(cooling_loops__id__in=pk_set)
+            related = "fabrics" if sender is Fabric.racks.through else "cooling_loops"
+            condition |= Q(**{f"{related}__id__in": pk_set})
     else:
         condition = Q(pk=instance.site_id)
     touch_sites(condition)
@@ -184,3 +189,4 @@ def connect() -> None:
             post_save.connect(_after_save, sender=model, dispatch_uid=f"budget_token_saved_{model.__name__}")
         pre_delete.connect(_on_delete, sender=model, dispatch_uid=f"budget_token_delete_{model.__name__}")
     m2m_changed.connect(_on_loop_racks_changed, sender=CoolingLoop.racks.through, dispatch_uid="budget_token_links")
+    m2m_changed.connect(_on_loop_racks_changed, sender=Fabric.racks.through, dispatch_uid="budget_token_fabric_links")

@@ -326,4 +326,24 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, engine.RackHeadroom] 
     totals["power"]["utility_capacity_kw"] = site.utility_capacity_kw
     totals["fits"] = _estimated_fits(all_rows, immersed, snapshot.models, totals["power"]["headroom_kw"])
     totals["fits_basis"] = "estimate from per-rack headroom; POST /api/v1/feasibility/ gives the checked plan"
+    fabric = site_fabric_headroom(snapshot)
+    if fabric is not None:  # sites with no fabric keep the shape they had
+        totals["fabric"] = fabric
     return {"site": site.id, "name": site.name, **totals, "rooms": rooms_out}
+
+
+def site_fabric_headroom(snapshot: SiteSnapshot) -> dict | None:
+    """Leaf ports left on each fabric of the site at its tightest rail (``engine.fabric.fabric_headroom``; a
+    fabric's use is the same from every rack it serves: other racks' + the rack's own). None: no fabric."""
+    from planner.engine.fabric import fabric_headroom
+
+    seen: dict[int, dict] = {}
+    for ctx in snapshot.contexts.values():
+        for f in ctx.fabrics:
+            if f.fabric_id in seen:
+                continue
+            seen[f.fabric_id] = fabric_headroom((f,), ctx.nodes)["fabrics"][0]
+    if not seen:
+        return None
+    out = [seen[k] for k in sorted(seen)]
+    return {"fabrics": out, "headroom_ports": min(x["headroom_ports"] for x in out)}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from planner import engine
 from planner.engine.costs import site_pue
+from planner.engine.fabric import bill_of_materials, rack_links, rail_demand
 from planner.engine.flow import close_coupled_cfm_split, close_coupled_credit_kw, proportional_split
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
 from planner.engine.rules.cooling import rack_node_airflow, rack_room_airflow_parts
@@ -53,6 +54,9 @@ class Ledger:
     # Change of what each close-coupled unit cannot move (CFM), per (unit, room): it reaches that room's pool.
     unit_excess_cfm: dict[tuple, float] = field(default_factory=lambda: defaultdict(float))
     own: dict[int, dict] = field(default_factory=dict)  # rack id -> its own additions, to subtract
+    # Fabric ports the plan takes: (fabric id, rail) -> ports, in all and per rack (FABRIC_PORTS).
+    fabric_ports: Counter = field(default_factory=Counter)
+    own_fabric_ports: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
 
 _NONE = {"power": 0.0, "air": 0.0, "loops": {}, "cfm": 0.0, "cfm_unknown": 0, "loop_cfm": {}, "loop_cfm_unknown": {}}
@@ -103,6 +107,10 @@ def current_context(base: RackContext, ledger: Ledger) -> RackContext:
                 - own["loop_cfm_unknown"].get(lp.loop_id, 0)
             )
         loops.append(replace(lp, **changes))
+    fabrics = base.fabrics
+    if fabrics and ledger.fabric_ports:
+        own_ports = ledger.own_fabric_ports.get(rid, Counter())
+        fabrics = tuple(_fabric_with_plan(f, ledger.fabric_ports, own_ports) for f in fabrics)
     return replace(
         base,
         site=site,
@@ -110,7 +118,17 @@ def current_context(base: RackContext, ledger: Ledger) -> RackContext:
         sources=sources,
         loops=tuple(loops),
         nodes=base.nodes + tuple(ledger.nodes.get(rid, ())),
+        fabrics=fabrics,
     )
+
+
+def _fabric_with_plan(fabric, planned: Counter, own: Counter):
+    """A fabric's ports used by other racks plus what the plan put in other racks (not this one's own)."""
+    other = dict(fabric.other_used)
+    for (fid, rail), n in planned.items():
+        if fid == fabric.fabric_id:
+            other[rail] = other.get(rail, 0) + n - own.get((fid, rail), 0)
+    return replace(fabric, other_used=tuple(sorted(other.items())))
 
 
 def _record(ledger: Ledger, ctx: RackContext, model: NodeModelSpec, positions) -> None:
@@ -189,6 +207,10 @@ def _record(ledger: Ledger, ctx: RackContext, model: NodeModelSpec, positions) -
         "loop_cfm_unknown": loop_unknown_after,
     }
     ledger.nodes[rid].extend(PlacedNode(model=model, u_position=u) for u in positions)
+    for f in ctx.fabrics:
+        for rail, n in rail_demand(model, f.purpose, len(positions), f.rail_optimized).items():
+            ledger.fabric_ports[(f.fabric_id, rail)] += n
+            ledger.own_fabric_ports[rid][(f.fabric_id, rail)] += n
 
 
 def max_fit(ctx: RackContext, model: NodeModelSpec, *, limit: int, ignore: frozenset[str] = frozenset()):
@@ -225,6 +247,7 @@ class FeasibilityPlan:
     retrofits: tuple[dict, ...]
     energy: dict
     model: NodeModelSpec
+    fabric: dict | None = None  # only for sites whose racks are in a fabric (other plans are unchanged)
 
     @property
     def fits_now(self) -> bool:
@@ -240,6 +263,7 @@ class FeasibilityPlan:
             "binding": self.binding,
             "retrofits": list(self.retrofits),
             "energy": self.energy,
+            **({"fabric": self.fabric} if self.fabric is not None else {}),
         }
 
 
@@ -262,6 +286,7 @@ def plan_feasibility(
     )
 
     placements: list[dict] = []
+    links_by_fabric: dict[int, list] = {}
     remaining = quantity
     for row_id in row_order:
         for rack in racks_by_row[row_id]:
@@ -274,6 +299,8 @@ def plan_feasibility(
             if count == 0:
                 continue
             positions = result.positions
+            for f in ctx.fabrics:
+                links_by_fabric.setdefault(f.fabric_id, [f, []])[1].extend(rack_links(f, model, len(positions)))
             _record(ledger, ctx, model, positions)
             placements.extend({"rack": rack.id, "rack_name": rack.name, "u_position": u} for u in positions)
             remaining -= count
@@ -282,15 +309,71 @@ def plan_feasibility(
     retrofits: list[dict] = []
     if remaining:
         binding, retrofits = _what_binds(snapshot, ledger, model, remaining, retrofit_config)
+    fabric = fabric_summary(snapshot, links_by_fabric, ledger) if links_by_fabric else None
+    energy = order_energy(
+        snapshot.site, model, quantity, retrofit_config, optics_kw=fabric["optics_kw"] if fabric else 0.0
+    )
     return FeasibilityPlan(
         requested=quantity,
         placements=tuple(placements),
         unplaced=remaining,
         binding=dict(sorted(binding.items(), key=lambda kv: (-kv[1], kv[0]))),
         retrofits=tuple(retrofits),
-        energy=order_energy(snapshot.site, model, quantity, retrofit_config),
+        energy=energy,
         model=model,
+        fabric=fabric,
     )
+
+
+def fabric_summary(snapshot: SiteSnapshot, links_by_fabric: dict[int, list], ledger: Ledger) -> dict:
+    """Per fabric the plan used: leaf ports per rail (before, planned, of capacity), rail alignment, the cable
+    and optics bill of materials and the optics power; in all, the optics kW the energy counts."""
+    from planner.engine.fabric import pool
+
+    out = []
+    optics_kw = 0.0
+    for fid, (fabric, links) in sorted(links_by_fabric.items()):
+        bom = bill_of_materials(links)
+        optics_kw += bom["optics_kw"]
+        rails = sorted({rail for (f, rail) in ledger.fabric_ports if f == fid})
+        used_before = _fabric_ports_now(snapshot, fid)
+        ports = []
+        for rail in rails:
+            cap = sum(lf.down_ports for lf in pool(fabric, rail, None))
+            planned = ledger.fabric_ports[(fid, rail)]
+            before = used_before.get(rail, 0)
+            ports.append({"rail": rail, "used_before": before, "planned": planned, "capacity": cap})
+        out.append(
+            {
+                "fabric": fid,
+                "name": fabric.name,
+                "kind": fabric.kind,
+                "rail_optimized": fabric.rail_optimized,
+                "rail_alignment": "kept: port k of every placed node goes to a leaf of rail k"
+                if fabric.rail_optimized
+                else "not rail-optimized",
+                "within_reach": all(link.medium is not None for link, _n in links),
+                "leaf_ports": ports,
+                "bill_of_materials": bom,
+            }
+        )
+    return {"fabrics": out, "optics_kw": round(optics_kw, 6)}
+
+
+def _fabric_ports_now(snapshot: SiteSnapshot, fabric_id: int) -> dict[int, int]:
+    """Ports used on a fabric before the plan, per rail: other racks' + the rack's own, from one served rack."""
+    from planner.engine.fabric import rail_demand as demand
+
+    for ctx in snapshot.contexts.values():
+        for f in ctx.fabrics:
+            if f.fabric_id != fabric_id:
+                continue
+            used = dict(f.other_used)
+            for n in ctx.nodes:
+                for rail, k in demand(n.model, f.purpose, 1, f.rail_optimized).items():
+                    used[rail] = used.get(rail, 0) + k
+            return used
+    return {}
 
 
 def _what_binds(snapshot: SiteSnapshot, ledger: Ledger, model: NodeModelSpec, remaining: int, retrofit_config):
@@ -377,12 +460,12 @@ def engine_retrofits_for(
     return retrofit_options(ctx, extra=((model, count),), failing_codes=tuple(failing), config=config, busways=busways)
 
 
-def order_energy(site, model: NodeModelSpec, quantity: int, config=None) -> dict:
+def order_energy(site, model: NodeModelSpec, quantity: int, config=None, *, optics_kw: float = 0.0) -> dict:
     """Power and yearly energy of an order at max power (GPU systems train at full power), facility side, at
     the site's PUE (``engine.costs.site_pue``: the same default as the TCO's on-prem energy)."""
     from planner.retrofits import retrofit_config
 
-    it_kw = model.max_power_kw * quantity
+    it_kw = model.max_power_kw * quantity + optics_kw
     pue, pue_basis = site_pue(site.design_pue, config or retrofit_config())
     annual_kwh = it_kw * HOURS_PER_YEAR * pue
     price, carbon = site.energy_price_per_kwh, site.carbon_kg_per_kwh
@@ -392,5 +475,6 @@ def order_energy(site, model: NodeModelSpec, quantity: int, config=None) -> dict
         "annual_kwh": round(annual_kwh, 1),
         "annual_cost": None if price is None else round(annual_kwh * price, 2),
         "annual_co2_kg": None if carbon is None else round(annual_kwh * carbon, 1),
-        "basis": f"IT load at max power x 8,760 h x PUE {pue:g} ({pue_basis})",
+        "basis": f"IT load at max power x 8,760 h x PUE {pue:g} ({pue_basis})"
+        + (f"; includes {optics_kw:.3f} kW of fabric optics (reference §11.4)" if optics_kw else ""),
     }

@@ -316,6 +316,13 @@ NETBOX_TIMEOUT_S = float(os.environ.get("NETBOX_TIMEOUT_S", "30"))
 # NetBox base URLs the API may read (POST /api/v1/netbox/dry-run/); empty = the API reads none.
 NETBOX_URLS = env_list("NETBOX_URLS", "")
 NETBOX_MODEL_MAP = dict(item.split("=", 1) for item in env_list("NETBOX_MODEL_MAP", "") if "=" in item)
+# Fabric (planner.engine.fabric / geometry): slack added to every rack-to-rack cable route, m (the reference
+# gives no figure: a documented default, unsourced), and the reach of AOC, m (not found in the reference:
+# unset = AOC is never proposed).
+PLANNER_FABRIC_CABLE_SLACK_M = float(os.environ.get("PLANNER_FABRIC_CABLE_SLACK_M", "2.0"))
+PLANNER_FABRIC_AOC_REACH_M = (
+    float(os.environ["PLANNER_FABRIC_AOC_REACH_M"]) if os.environ.get("PLANNER_FABRIC_AOC_REACH_M") else None
+)
 # "Near a limit" (dashboard, floor plan, nightly report): load at or above this share of capacity.
 PLANNER_NEAR_LIMIT_SHARE = float(os.environ.get("PLANNER_NEAR_LIMIT_SHARE", "0.8"))
 # POWER_PHASE warns when a 3-phase PDU's phase currents deviate from their mean by more than this share of the

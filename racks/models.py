@@ -622,6 +622,10 @@ class NodeModel(models.Model):
         LIQUID = "liquid", "Liquid"
         HYBRID = "hybrid", "Hybrid"
 
+    class Kind(models.TextChoices):
+        SYSTEM = "system", "System"
+        SWITCH = "switch", "Switch"
+
     slug = models.SlugField(max_length=64, unique=True)
     vendor = models.CharField(max_length=64)
     name = models.CharField(max_length=100)
@@ -660,6 +664,23 @@ class NodeModel(models.Model):
         blank=True,
         help_text="The PDU receptacle each cord plugs into; empty = unsourced.",
     )
+    kind = models.CharField(
+        max_length=8,
+        choices=Kind.choices,
+        default=Kind.SYSTEM,
+        help_text="system, or switch: the rack-load model of a fabric switch (planner.services.switch_create).",
+    )
+    # Network ports by purpose (reference §11.1); null = not stated (the fabric rules then say "not checked").
+    compute_ports = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Compute-fabric ports; null = unknown."
+    )
+    compute_port_gbps = models.FloatField(null=True, blank=True, validators=NON_NEGATIVE)
+    storage_ports = models.PositiveIntegerField(null=True, blank=True, help_text="Storage-fabric ports.")
+    storage_port_gbps = models.FloatField(null=True, blank=True, validators=NON_NEGATIVE)
+    inband_ports = models.PositiveIntegerField(null=True, blank=True, help_text="In-band management ports.")
+    inband_port_gbps = models.FloatField(null=True, blank=True, validators=NON_NEGATIVE)
+    oob_ports = models.PositiveIntegerField(null=True, blank=True, help_text="Out-of-band (BMC) ports.")
+    oob_port_gbps = models.FloatField(null=True, blank=True, validators=NON_NEGATIVE)
     source = models.TextField(blank=True, default="", help_text="Where each figure comes from.")
     notes = models.TextField(blank=True, default="")
     # The NetBox device-type slug (library and NetBox agree on it) this model was imported from or matched to.
@@ -735,3 +756,75 @@ class Node(models.Model):
 
 for _model in (Room, Row, Rack, PowerSource, Pdu):
     pre_save.connect(_guard, sender=_model, dispatch_uid=f"scope_guard_{_model.__name__}")
+
+
+class Fabric(models.Model):
+    """A network fabric of a site (reference §11): the racks it serves and, through its switches, its leaf ports.
+
+    ``purpose`` says which of a node model's ports attach to it (compute, storage, in-band, out-of-band);
+    ``media``: the link media the site allows on it (planner.engine.fabric.MEDIA names), cheapest first.
+    """
+
+    class Kind(models.TextChoices):
+        INFINIBAND = "infiniband", "InfiniBand"
+        ETHERNET = "ethernet", "Ethernet / RoCE"
+
+    class Purpose(models.TextChoices):
+        COMPUTE = "compute", "Compute"
+        STORAGE = "storage", "Storage"
+        INBAND = "inband", "In-band management"
+        OOB = "oob", "Out-of-band management"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="fabrics")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INFINIBAND)
+    purpose = models.CharField(max_length=8, choices=Purpose.choices, default=Purpose.COMPUTE)
+    rail_optimized = models.BooleanField(default=True, help_text="Port k of every node goes to a leaf of rail k.")
+    media = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Allowed link media (passive_copper, active_copper, aoc, multimode, single_mode); empty = all.",
+    )
+    racks = models.ManyToManyField(Rack, blank=True, related_name="fabrics", help_text="Racks the fabric serves.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="racks_fabric_unique_name_per_site"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Switch(models.Model):
+    """A fabric switch. It sits in its rack as a Node (``node``, of a NodeModel of kind switch), so its power,
+    heat, weight and U count in every rule and budget like any node's; the switch row adds the network side."""
+
+    class Role(models.TextChoices):
+        LEAF = "leaf", "Leaf"
+        SPINE = "spine", "Spine"
+        CORE = "core", "Core"
+        MANAGEMENT = "management", "Management"
+
+    fabric = models.ForeignKey(Fabric, on_delete=models.CASCADE, related_name="switches")
+    node = models.OneToOneField(Node, on_delete=models.CASCADE, related_name="switch")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.LEAF)
+    ports = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Logical ports (radix).")
+    port_speed_gbps = models.FloatField(validators=[MinValueValidator(1)])
+    uplink_ports = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Ports toward spines; null = half (non-blocking, reference §11.2 C)."
+    )
+    rail = models.PositiveIntegerField(null=True, blank=True, help_text="Rail a leaf serves (rail-optimized).")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["fabric_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["fabric", "name"], name="racks_switch_unique_name_per_fabric"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -14,9 +14,10 @@ from rest_framework.settings import api_settings
 from cooling.models import CoolingLoop
 from planner import engine, selectors
 from planner.api.fields import CleanCharField, FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField
+from planner.engine import fabric as engine_fabric
 from planner.models import Reservation
 from planner.validation import WRITABLE_FIELDS
-from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
+from racks.models import Fabric, Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site, Switch
 
 
 class StrictFieldsMixin:
@@ -310,3 +311,79 @@ class ReservationSerializer(serializers.ModelSerializer):
 
     def get_nodes(self, obj) -> list[int]:
         return sorted(n.pk for n in obj.nodes.all())
+
+
+class FabricSerializer(PlannerModelSerializer):
+    racks = serializers.PrimaryKeyRelatedField(many=True, queryset=Rack.objects.all(), required=False)
+    media = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(engine_fabric.MEDIA_NAMES)),
+        required=False,
+        help_text="Allowed link media, e.g. passive_copper, active_copper, aoc, multimode, single_mode; empty = all.",
+    )
+
+    class Meta:
+        model = Fabric
+        fields = ["id", *WRITABLE_FIELDS["fabric"]]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        site = attrs.get("site", getattr(self.instance, "site", None))
+        racks = attrs.get("racks")
+        if site is not None and racks:
+            wrong = sorted(
+                r.pk for r in Rack.objects.filter(pk__in=[r.pk for r in racks]).exclude(row__room__site=site)
+            )
+            if wrong:
+                raise serializers.ValidationError({"racks": [f"Rack {wrong[0]} is not in the fabric's site."]})
+        moved = self.instance is not None and "site" in attrs and attrs["site"].pk != self.instance.site_id
+        if moved and (self.instance.switches.exists() or (racks is None and self.instance.racks.exists())):
+            raise serializers.ValidationError({"site": ["A fabric with switches or racks cannot change site."]})
+        return attrs
+
+
+class SwitchSerializer(PlannerModelSerializer):
+    """A fabric switch; ``rack``, ``u_position``, ``u_height``, ``max_power_kw`` and ``weight_kg`` are those of the
+    node it stands in the rack as (its load counts in every rule)."""
+
+    rack = serializers.PrimaryKeyRelatedField(queryset=Rack.objects.all(), help_text="Rack the switch stands in.")
+    u_position = SafeIntegerField(min_value=1, required=False, help_text="Lowest U; omit for the lowest free block.")
+    u_height = SafeIntegerField(min_value=1, max_value=60)
+    max_power_kw = FiniteFloatField(min_value=0.0, help_text="Maximum input power, kW (budgeted like a node's).")
+    weight_kg = FiniteFloatField(min_value=0.0)
+    uplink_ports = SafeIntegerField(
+        min_value=0, required=False, allow_null=True, help_text="Ports toward spines; null = half the radix."
+    )
+
+    class Meta:
+        model = Switch
+        fields = ["id", *WRITABLE_FIELDS["switch"]]
+
+    NODE_SIDE = ("rack", "u_position", "u_height", "max_power_kw", "weight_kg")
+
+    def to_representation(self, instance):
+        node = instance.node
+        from_node = {
+            "rack": node.rack_id,
+            "u_position": node.u_position,
+            "u_height": node.model.u_height,
+            "max_power_kw": node.model.max_power_kw,
+            "weight_kg": node.model.weight_kg,
+        }
+        data = {}
+        for name, field in self.fields.items():
+            if name in from_node:
+                data[name] = from_node[name]
+                continue
+            attr = field.get_attribute(instance)
+            data[name] = None if attr is None else field.to_representation(attr)
+        return data
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        fabric = attrs.get("fabric", getattr(self.instance, "fabric", None))
+        if self.instance is not None and "fabric" in attrs and attrs["fabric"].pk != self.instance.fabric_id:
+            raise serializers.ValidationError({"fabric": ["A switch cannot move to another fabric."]})
+        rack = attrs.get("rack")
+        if fabric is not None and rack is not None and rack.row.room.site_id != fabric.site_id:
+            raise serializers.ValidationError({"rack": ["The rack is not in the fabric's site."]})
+        return attrs

@@ -21,6 +21,8 @@ router.register("nodes", views.NodeViewSet)
 router.register("reports", reports.ReportViewSet)
 router.register("import-jobs", transfer.ImportJobViewSet, basename="importjob")
 router.register("reservations", reservations.ReservationViewSet)
+router.register("fabrics", views.FabricViewSet)
+router.register("switches", views.SwitchViewSet)
 
 urlpatterns = [
     path("placements/check/", questions.PlacementCheckView.as_view(), name="placement-check"),

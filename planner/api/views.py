@@ -20,7 +20,7 @@ from planner.api import serializers as s
 from planner.api.brief import BriefMixin, with_brief
 from planner.api.bulk import BulkMixin
 from planner.api.history import HistoryMixin
-from racks.models import Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site
+from racks.models import Fabric, Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site, Switch
 
 ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
@@ -228,6 +228,85 @@ class NodeViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
         partial = kwargs.pop("partial", False)
         node = self.update_one(self.get_object(), request.data, partial)
         return Response(self.get_serializer(node).data)
+
+    def destroy(self, request, *args, **kwargs):
+        self.destroy_one(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@with_brief
+class FabricViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
+    """Network fabrics (reference §11): the racks each serves; its switches are ``switches/``."""
+
+    queryset = Fabric.objects.select_related("site").prefetch_related("racks")
+    serializer_class = s.FabricSerializer
+    filterset_fields = {"site": ["exact"], "kind": ["exact"], "purpose": ["exact"], "name": ["exact", "icontains"]}
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+
+
+class SwitchFilter(filters.FilterSet):
+    rack = filters.NumberFilter(field_name="node__rack")
+    site = filters.NumberFilter(field_name="fabric__site")
+
+    class Meta:
+        model = Switch
+        fields = {"fabric": ["exact"], "role": ["exact"], "name": ["exact", "icontains"]}
+
+
+@with_brief
+class SwitchViewSet(BriefMixin, HistoryMixin, BulkMixin, viewsets.ModelViewSet):
+    """Fabric switches. Creating one places it in its rack (every rule runs; a fail answers 409, nothing written)."""
+
+    queryset = Switch.objects.select_related("node__model", "fabric")
+    serializer_class = s.SwitchSerializer
+    filterset_class = SwitchFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+
+    def create_one(self, data):
+        serializer = self.get_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        d = serializer.validated_data
+        return services.switch_create(
+            fabric_id=d["fabric"].pk,
+            rack_id=d["rack"].pk,
+            name=d["name"],
+            role=d.get("role", Switch.Role.LEAF),
+            ports=d["ports"],
+            port_speed_gbps=d["port_speed_gbps"],
+            uplink_ports=d.get("uplink_ports"),
+            rail=d.get("rail"),
+            u_height=d["u_height"],
+            max_power_kw=d["max_power_kw"],
+            weight_kg=d["weight_kg"],
+            u_position=d.get("u_position"),
+        )
+
+    def update_one(self, instance, data, partial: bool):
+        serializer = self.get_serializer(instance, data=data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "rack" in changes:
+            changes["rack"] = changes["rack"].pk
+        changes.pop("fabric", None)
+        return services.switch_update(switch_id=instance.pk, **changes)
+
+    def destroy_one(self, instance) -> None:
+        services.switch_delete(switch_id=instance.pk)
+
+    @extend_schema(responses={201: s.SwitchSerializer, 409: sch.PlacementConflictSerializer})
+    def create(self, request, *args, **kwargs):
+        if isinstance(request.data, list):
+            return super().create(request, *args, **kwargs)
+        sw = self.create_one(request.data)
+        return Response(self.get_serializer(sw).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.SwitchSerializer, 409: sch.PlacementConflictSerializer})
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        sw = self.update_one(self.get_object(), request.data, partial)
+        return Response(self.get_serializer(sw).data)
 
     def destroy(self, request, *args, **kwargs):
         self.destroy_one(self.get_object())

@@ -15,6 +15,7 @@ from planner.engine.rules.cooling import (
     rule_temperature,
 )
 from planner.engine.rules.floor import rule_floor_point, rule_floor_rolling, rule_floor_uniform, rule_rack_load
+from planner.engine.rules.network import rule_fabric_ports, rule_fabric_reach
 from planner.engine.rules.power import (
     rule_power_rack,
     rule_power_redundancy,
@@ -45,6 +46,8 @@ RULES = (
     ("COOLING_LIQUID_REDUNDANCY", rule_liquid_redundancy),
     ("COOLING_FLOW", rule_flow),
     ("COOLING_TEMPERATURE", rule_temperature),
+    ("FABRIC_PORTS", rule_fabric_ports),
+    ("FABRIC_REACH", rule_fabric_reach),
 )
 assert tuple(code for code, _ in RULES) == RULE_CODES[1:]
 
@@ -84,6 +87,8 @@ def check_placement(ctx: RackContext, placement: Placement | None) -> CheckResul
             rule_liquid_redundancy(st),
             rule_flow(st),
             rule_temperature(st),
+            rule_fabric_ports(st),
+            rule_fabric_reach(st),
         )
     except Exception:
         return _check_guarded(ctx, placement)

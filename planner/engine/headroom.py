@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.engine.check import check_placement
+from planner.engine.fabric import fabric_headroom
 from planner.engine.flow import air_headroom_kw, liquid_headroom_kw
 from planner.engine.inputs import NodeModelSpec, Placement, RackContext
 from planner.engine.results import CheckResult, json_number
@@ -110,6 +111,7 @@ class RackHeadroom:
     fits: tuple[tuple[str, int], ...]  # (model slug, how many more units pass check_placement)
     blocked_by: tuple[tuple[str, tuple[str, ...]], ...]  # (slug, rules failing for one unit more than fits)
     stranded_kw: Stranded
+    fabric: dict | None = None  # planner.engine.fabric.fabric_headroom; None: the rack is in no fabric
 
     @property
     def fits_by_slug(self) -> dict[str, int]:
@@ -127,6 +129,7 @@ class RackHeadroom:
             "fits": dict(self.fits),
             "blocked_by": {slug: list(codes) for slug, codes in self.blocked_by},
             "stranded_kw": self.stranded_kw.to_dict(),
+            **({"fabric": self.fabric} if self.fabric is not None else {}),
         }
 
 
@@ -252,7 +255,17 @@ def rack_headroom(ctx: RackContext, models: Sequence[NodeModelSpec] = ()) -> Rac
         fits.append((m.slug, count))
         blocked.append((m.slug, nxt.failing))
     return RackHeadroom(
-        power, cooling_air, cooling_liquid, space, rack_load, floor, binding, tuple(fits), tuple(blocked), stranded
+        power,
+        cooling_air,
+        cooling_liquid,
+        space,
+        rack_load,
+        floor,
+        binding,
+        tuple(fits),
+        tuple(blocked),
+        stranded,
+        fabric_headroom(ctx.fabrics, st.nodes),
     )
 
 

@@ -36,6 +36,10 @@ class NodeModelSpec:
     # "IEC60309"); None: not sourced (POWER_OUTLETS says "not checked", POWER_PHASE spreads the load evenly).
     cord_count: int | None = None
     cord_receptacle: str | None = None
+    # Network ports by purpose (reference §11.1): ((purpose, count, Gb/s), ...); a purpose absent or a count None:
+    # not stated. purpose: "compute" | "storage" | "inband" | "oob" (planner.engine.fabric.model_ports).
+    ports: tuple[tuple[str, int | None, float | None], ...] = ()
+    kind: str = "system"  # "system" | "switch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +200,7 @@ class RackContext:
     pdus: tuple[PduSpec, ...] = ()
     sources: tuple[PowerSourceSpec, ...] = ()  # union of the chains above the rack's PDUs
     loops: tuple[CoolingLoopSpec, ...] = ()  # loops serving this rack (any kind)
+    fabrics: tuple = ()  # planner.engine.fabric.FabricSpec of every fabric serving this rack
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ RULE_CODES: tuple[str, ...] = (
     "COOLING_LIQUID_REDUNDANCY",
     "COOLING_FLOW",
     "COOLING_TEMPERATURE",
+    "FABRIC_PORTS",
+    "FABRIC_REACH",
 )
 
 

@@ -268,7 +268,8 @@ def _add_pdus(inp: RetrofitInput, cfg: RetrofitConfig, failing: tuple[str, ...])
     added: list[tuple[str, int]] = []
     for side in sides:
         mine = [kw for s, kw in inp.existing_pdus if s == side]
-        unit = max(mine) if mine else largest
+        # A side whose PDUs have no usable kW (unknown rating) gets copies of the largest PDU of the rack.
+        unit = max(mine) if mine and max(mine) > 0 else largest
         now = sum(mine)
         n = max(0, math.ceil((inp.target_kw - now) / unit - 1e-9))
         added.append((side, n))

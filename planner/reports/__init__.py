@@ -503,6 +503,8 @@ def build_report(
         "planned_node_count": planned_count,
         "spof_count": n1["spof_count"] if n1 is not None else None,
     }
+    if site_head.get("fabric") is not None:  # the fabric dimension: leaf ports left at each fabric's tightest rail
+        summary["fabric_headroom_ports"] = site_head["fabric"]["headroom_ports"]
     data = {
         "version": REPORT_VERSION,
         "site": {

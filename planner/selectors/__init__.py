@@ -82,7 +82,18 @@ def node_model_spec(model: NodeModel) -> NodeModelSpec:
         heat_output_kw=model.heat_output_kw,
         cord_count=model.cord_count,
         cord_receptacle=model.cord_receptacle,
+        ports=_model_ports(model),
+        kind=model.kind,
     )
+
+
+def _model_ports(model: NodeModel) -> tuple:
+    out = []
+    for purpose in ("compute", "storage", "inband", "oob"):
+        count = getattr(model, f"{purpose}_ports")
+        if count is not None:
+            out.append((purpose, count, getattr(model, f"{purpose}_port_gbps")))
+    return tuple(out)
 
 
 def catalogue_specs() -> list[NodeModelSpec]:
@@ -316,6 +327,7 @@ class SiteBudgets:
     close_excess_room_cfm: dict[tuple[int, int], float] = field(default_factory=dict)
     # Engine specs of air-side loops, the same for every rack they serve: built on first use.
     _air_specs: dict = field(default_factory=dict, repr=False, compare=False)
+    has_switch: bool = False  # a fabric switch stands in some rack: the fabric rules need the fabric index
     # Source chains and their specs, the same for every rack with the same feeds and own load.
     _chains: dict = field(default_factory=dict, repr=False, compare=False)
     _chain_specs: dict = field(default_factory=dict, repr=False, compare=False)
@@ -381,6 +393,7 @@ def build_site_budgets(
     rack_loads: Iterable[tuple],
     pdu_sources: Iterable[tuple[int, int | None]],
     rack_air: Iterable[tuple[int, float | None, float | None]] = (),
+    has_switch: bool = False,
 ) -> SiteBudgets:
     """Totals from plain rows: ``links`` (loop id, rack id); ``rack_loads`` (rack id, room id, power kW,
     liquid-fraction heat kW[, heat kW]) of racks with nodes, as ``engine.flow.rack_heat_kw`` gives them (heat
@@ -463,6 +476,7 @@ def build_site_budgets(
         room_airflow_cfm=room_cfm,
         room_airflow_unknown=room_unknown,
         rack_airflow_cfm=rack_cfm,
+        has_switch=has_switch,
         **close_cfm,
     )
 
@@ -536,7 +550,9 @@ def _usable(lp: CoolingLoop) -> float:
     return loop_usable_kw(lp.unit_capacity_kw, lp.units, lp.redundant_units)
 
 
-def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack, nodes, pdus) -> RackContext:
+def budget_context(
+    budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack, nodes, pdus, fabrics=()
+) -> RackContext:
     """One rack's engine context from its site's budgets: each "other" load is the total minus its share.
 
     ``nodes`` are PlacedNode, ``pdus`` PduSpec; the same function for one rack and for a whole site, so the
@@ -593,6 +609,7 @@ def budget_context(budgets: SiteBudgets, *, site, room, row_spec: RowSpec, rack,
         pdus=tuple(pdus),
         sources=budgets.source_specs(tuple(p.source_id for p in pdus), own.power_kw, site),
         loops=tuple(loop_specs),
+        fabrics=fabrics,
     )
 
 
@@ -611,6 +628,7 @@ def _load_site_budgets(site_id: int) -> SiteBudgets:
             "model__heat_output_kw",
             "model__liquid_fraction",
             "model__airflow_cfm",
+            "model__kind",
         )
         .annotate(n=Count("id"))
         .values_list(
@@ -620,13 +638,16 @@ def _load_site_budgets(site_id: int) -> SiteBudgets:
             "model__heat_output_kw",
             "model__liquid_fraction",
             "model__airflow_cfm",
+            "model__kind",
             "n",
         )
         .order_by()
     )
     by_rack: dict[tuple[int, int], list] = defaultdict(list)
-    for rack_id, room_id, power, heat, fraction, cfm, n in per_model:
+    has_switch = False
+    for rack_id, room_id, power, heat, fraction, cfm, kind, n in per_model:
         by_rack[(rack_id, room_id)].append((ModelHeat(power, heat, fraction, cfm), n))
+        has_switch = has_switch or kind == NodeModel.Kind.SWITCH
     rack_loads = []
     rack_air = []
     for (rack_id, room_id), counts in by_rack.items():
@@ -641,6 +662,7 @@ def _load_site_budgets(site_id: int) -> SiteBudgets:
         rack_loads=rack_loads,
         pdu_sources=list(pdu_sources),
         rack_air=rack_air,
+        has_switch=has_switch,
     )
 
 
@@ -672,6 +694,21 @@ class BudgetCache:
 
 
 budget_cache = BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
+fabric_cache = BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
+
+
+def site_fabric_index(site):
+    """The site's fabric index (``selectors.fabric``), cached under its budget token like the budgets."""
+    from planner.selectors.fabric import build_fabric_index
+
+    return token_cached(fabric_cache, site.id, lambda: build_fabric_index(site.id), token=site.budget_token)
+
+
+def rack_fabrics(budgets: SiteBudgets, site, rack_id: int) -> tuple:
+    """FabricSpec of every fabric serving the rack; () with no query when no switch stands on the site."""
+    if not budgets.has_switch:
+        return ()
+    return site_fabric_index(site).rack_specs(rack_id)
 
 
 # A build that raced a commit to its site is redone under the new token at most this many times in all.
@@ -746,8 +783,16 @@ def rack_context(rack_id: int, *, rack: Rack | None = None) -> RackContext:
         for n in Node.objects.filter(rack_id=rack.id).select_related("model")
     ]
     pdus = [_pdu_spec(p) for p in Pdu.objects.filter(rack_id=rack.id)]
+    budgets = site_budgets(site)
     return budget_context(
-        site_budgets(site), site=site, room=room, row_spec=_row_spec(row), rack=rack, nodes=nodes, pdus=pdus
+        budgets,
+        site=site,
+        room=room,
+        row_spec=_row_spec(row),
+        rack=rack,
+        nodes=nodes,
+        pdus=pdus,
+        fabrics=rack_fabrics(budgets, site, rack.id),
     )
 
 
@@ -910,6 +955,7 @@ def _site_snapshot(site_id: int) -> SiteSnapshot:
         rack_loads=rack_loads,
         pdu_sources=[(rid, p.source_id) for rid, specs in pdus_by_rack.items() for p in specs],
         rack_air=rack_air,
+        has_switch=any(n.model.kind == NodeModel.Kind.SWITCH for ns in nodes_by_rack.values() for n in ns),
     )
     # Specs that are the same for every rack sharing them are built once.
     row_specs = {row.id: _row_spec(row) for row in rows}
@@ -924,6 +970,7 @@ def _site_snapshot(site_id: int) -> SiteSnapshot:
             rack=rack,
             nodes=sorted(nodes_by_rack.get(rack.id, ()), key=lambda n: n.u_position),
             pdus=pdus_by_rack.get(rack.id, ()),
+            fabrics=rack_fabrics(budgets, site, rack.id),
         )
     gpus = {m.slug: m.gpus for m in models.values()}
     return SiteSnapshot(site, rooms, rows, racks, contexts, list(model_specs.values()), loops, budgets, gpus)

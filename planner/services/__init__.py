@@ -410,3 +410,158 @@ def reservation_release(*, reservation_id: int):
     reservation.status = reservation.Status.RELEASED
     reservation.save(update_fields=["status", "updated_at"])
     return reservation
+
+
+# --- fabric switches (issue 18) ---------------------------------------------------------------------------
+
+
+def _switch_model_fields(*, u_height: int, max_power_kw: float, weight_kg: float) -> dict:
+    return {
+        "u_height": u_height,
+        "max_power_kw": max_power_kw,
+        "typical_power_kw": max_power_kw,
+        "weight_kg": weight_kg,
+        "cooling": NodeModel.Cooling.AIR,
+        "liquid_fraction": 0.0,
+        "kind": NodeModel.Kind.SWITCH,
+        "gpus": 0,
+    }
+
+
+@transaction.atomic
+def switch_create(
+    *,
+    fabric_id: int,
+    rack_id: int,
+    name: str,
+    ports: int,
+    port_speed_gbps: float,
+    u_height: int,
+    max_power_kw: float,
+    weight_kg: float,
+    role: str = "leaf",
+    u_position: int | None = None,
+    uplink_ports: int | None = None,
+    rail: int | None = None,
+):
+    """Place a fabric switch in a rack: its rack-load model and node are written only if every rule passes
+    (its power, heat, weight and U then count in every budget like any node's)."""
+    import uuid
+
+    from django.utils.text import slugify
+
+    from racks.models import Fabric, Switch
+
+    racks = _lock_budgets([rack_id])
+    rack = racks[rack_id]
+    fabric = Fabric.objects.filter(pk=fabric_id).first()
+    if fabric is None:
+        raise InvalidInput({"fabric": [f"Fabric {fabric_id} does not exist."]})
+    if rack.row.room.site_id != fabric.site_id:
+        raise InvalidInput({"rack": [f'Rack "{rack}" is not in the site of fabric "{fabric}".']})
+    if uplink_ports is not None and uplink_ports > ports:
+        raise InvalidInput({"uplink_ports": ["Cannot exceed ports."]})
+    if Switch.objects.filter(fabric=fabric, name__iexact=name).exists():
+        raise InvalidInput({"name": [f'Fabric "{fabric}" already has a switch named "{name}".']})
+    model = NodeModel(
+        slug=f"switch-{fabric.pk}-{slugify(name)[:30] or 'x'}-{uuid.uuid4().hex[:8]}",
+        vendor="switch",
+        name=f"{fabric.name} / {name}"[:100],
+        source=f"Fabric switch ({fabric.name}); figures as entered.",
+        **_switch_model_fields(u_height=u_height, max_power_kw=max_power_kw, weight_kg=weight_kg),
+    )
+    ctx = selectors.rack_context(rack_id, rack=rack)
+    result = engine.check_placement(
+        ctx, Placement(model=selectors.node_model_spec(model), quantity=1, u_position=u_position)
+    )
+    if not result.ok:
+        raise PlacementRejected(result)
+    taken = {n.name for n in ctx.nodes}
+    model.save()
+    node = Node(
+        rack_id=rack_id,
+        model=model,
+        u_position=result.positions[0],
+        name=name if name not in taken else _free_names(slugify(name) or "switch", 1, taken)[0],
+    )
+    node.save()
+    return Switch.objects.create(
+        fabric=fabric,
+        node=node,
+        name=name,
+        role=role,
+        ports=ports,
+        port_speed_gbps=port_speed_gbps,
+        uplink_ports=uplink_ports,
+        rail=rail,
+    )
+
+
+@transaction.atomic
+def switch_update(*, switch_id: int, **changes):
+    """Change a switch: its network side (name, role, ports, speed, uplinks, rail), and its place and load (rack,
+    U, height, power, weight: every rule runs again on the target rack, a fail raises PlacementRejected)."""
+    from racks.models import Switch
+
+    current = Switch.objects.filter(pk=switch_id).values("node__rack_id").first()
+    if current is None:
+        raise NotFound(f"Switch {switch_id} does not exist.")
+    target = changes.get("rack", current["node__rack_id"])
+    racks = _lock_budgets(sorted({current["node__rack_id"], target}))
+    sw = Switch.objects.select_for_update().select_related("node__model").get(pk=switch_id)
+    node, model = sw.node, sw.node.model
+    ports = changes.get("ports", sw.ports)
+    uplinks = changes.get("uplink_ports", sw.uplink_ports)
+    if uplinks is not None and uplinks > ports:
+        raise InvalidInput({"uplink_ports": ["Cannot exceed ports."]})
+    renamed = "name" in changes and changes["name"] != sw.name
+    if (
+        renamed
+        and Switch.objects.filter(fabric_id=sw.fabric_id, name__iexact=changes["name"]).exclude(pk=sw.pk).exists()
+    ):
+        raise InvalidInput({"name": ["This fabric already has a switch of that name."]})
+    load = {k: changes[k] for k in ("u_height", "max_power_kw", "weight_kg") if k in changes}
+    same = target == node.rack_id
+    position = changes.get("u_position", node.u_position if same else None)
+    moves = not same or position != node.u_position or any(getattr(model, k) != v for k, v in load.items())
+    if moves:
+        for k, v in load.items():
+            setattr(model, k, v)
+        model.typical_power_kw = model.max_power_kw
+        placement = Placement(
+            model=selectors.node_model_spec(model),
+            quantity=1,
+            u_position=position,
+            exclude_node_ids=(node.id,) if same else (),
+        )
+        result = engine.check_placement(selectors.rack_context(target, rack=racks[target]), placement)
+        if not result.ok:
+            raise PlacementRejected(result)
+        model.save()
+        if not same:
+            taken = set(Node.objects.filter(rack_id=target).values_list("name", flat=True))
+            if node.name in taken:
+                node.name = _free_names(node.name, 1, taken)[0]
+        node.rack_id, node.u_position = target, result.positions[0]
+        node.save()
+    for k in ("name", "role", "ports", "port_speed_gbps", "uplink_ports", "rail"):
+        if k in changes:
+            setattr(sw, k, changes[k])
+    sw.save()
+    return sw
+
+
+@transaction.atomic
+def switch_delete(*, switch_id: int) -> None:
+    """Remove a switch, its node and its rack-load model."""
+    from racks.models import Switch
+
+    rack_id = Switch.objects.filter(pk=switch_id).values_list("node__rack_id", flat=True).first()
+    if rack_id is None:
+        raise NotFound(f"Switch {switch_id} does not exist.")
+    _lock_budgets([rack_id])
+    sw = Switch.objects.select_related("node__model").get(pk=switch_id)
+    node, model = sw.node, sw.node.model
+    node.delete()  # cascades to the switch row
+    if not model.nodes.exists():
+        model.delete()

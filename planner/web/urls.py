@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.web import crud, imports, placement, resilience, views
+from planner.web import crud, fabric, imports, placement, resilience, views
 from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("sites/<int:pk>/", views.site_dashboard, name="site-dashboard"),
     path("sites/<int:pk>/resilience/", resilience.site_resilience_page, name="site-resilience"),
     path("rooms/<int:pk>/", views.room_detail, name="room-detail"),
+    path("rooms/<int:pk>/fabric/", fabric.room_fabric_page, name="room-fabric"),
     path("racks/<int:pk>/", views.rack_detail, name="rack-detail"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("sites/import/", imports.site_import, name="site-import-page"),

@@ -12,6 +12,7 @@ import pytest
 
 import planner.engine
 from planner.engine import RULE_CODES, CheckResult, Placement, RuleResult, check_placement, check_rack
+from planner.engine.fabric import FabricSpec, LeafSpec
 from tests.engine.builders import CATALOGUE, CPU2U, GB200, H100, ctx, loop, pdu, rack, room, site, source, stack
 
 DESIGN_ORDER = (
@@ -34,8 +35,10 @@ DESIGN_ORDER = (
     "COOLING_LIQUID_REDUNDANCY",
     "COOLING_FLOW",
     "COOLING_TEMPERATURE",
+    "FABRIC_PORTS",
+    "FABRIC_REACH",
 )
-UNITS = {"", "U", "kg", "kg/m2", "kW", "L/min", "C", "CFM", "A", "receptacles"}
+UNITS = {"", "U", "kg", "kg/m2", "kW", "L/min", "C", "CFM", "A", "receptacles", "ports", "m"}
 
 
 def test_no_django_import_in_the_engine():
@@ -134,8 +137,16 @@ def test_value_limit_unit_filled_where_numbers_exist():
         loops=(loop("direct_liquid", 500.0, max_flow_lpm=2000.0, supply_temp_c=30.0),),
         sources=(source(1, 1000.0),),
         pdus=tuple(replace(pdu(side, i=i), receptacles_c13=12) for i, side in ((1, "A"), (2, "A"), (3, "B"), (4, "B"))),
+        fabrics=(FabricSpec(1, "ib", leaves=(LeafSpec(1, "leaf-1", 2, 64, 400.0, rail=1, route_m=1.0),)),),
     )
-    model = replace(CPU2U, liquid_fraction=0.5, max_supply_temp_c=40.0, cord_count=2, cord_receptacle="C13")
+    model = replace(
+        CPU2U,
+        liquid_fraction=0.5,
+        max_supply_temp_c=40.0,
+        cord_count=2,
+        cord_receptacle="C13",
+        ports=(("compute", 1, 400.0),),
+    )
     result = check_placement(c, Placement(model))
     for r in result.checks:
         if r.code == "POWER_REDUNDANCY":

@@ -857,3 +857,22 @@ def test_combine_sums_capex_and_takes_the_longer_lead_time():
         ("POWER_RACK", AIR_RACK),
     )
     assert unpriced.capex_usd is None and "replace_pdus capex unknown" in unpriced.notes
+
+
+def test_add_pdus_side_with_unrated_pdus_copies_the_largest():
+    """Side B's only PDU has no usable kW (rating unknown): B is sized with the rack's largest PDU, never a
+    division by zero. 20 kW target: A 1 x 8.65 now -> ceil((20 - 8.65) / 8.65) = 2 more; B 0 now ->
+    ceil(20 / 8.65) = 3 of 8.65 kW."""
+    from planner.engine.costs import RetrofitConfig
+    from planner.engine.retrofit_power import power_options
+
+    inp = RetrofitInput(
+        target_kw=20.0,
+        failing_codes=("POWER_RACK",),
+        existing_pdus=(("A", 8.65), ("B", 0.0)),
+        pdu_sides=("A", "B"),
+    )
+    add = next(o for o in power_options(inp, RetrofitConfig()) if o.kind == "add_pdus")
+    text = " ".join(add.notes) if isinstance(add.notes, (list, tuple)) else add.notes
+    assert "side A: 8.65 kW usable now + n = ceil((20.00 - 8.65) / 8.65) = 2" in text
+    assert "side B: 0.00 kW usable now + n = ceil((20.00 - 0.00) / 8.65) = 3" in text

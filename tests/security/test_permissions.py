@@ -34,11 +34,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from planner import import_jobs, reports, transfer
+from planner import import_jobs, reports, services, transfer
 from planner.models import Reservation
 from planner.web.crud import KINDS
 from planner.web.forms import KIND_FORMS
-from racks.models import NodeModel
+from racks.models import Fabric, NodeModel
 from tests import factories as f
 from tests.security.conftest import powered_site, row_counts
 
@@ -83,6 +83,8 @@ API_RESOURCES = {
     "cooling-loops": "loop",
     "node-models": "node_model",
     "nodes": "node",
+    "fabrics": "fabric",
+    "switches": "switch",
 }
 API_READ_ONLY_RESOURCES = {"reports": "report", "reservations": "reservation"}
 
@@ -148,6 +150,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "healthz": Endpoint({"GET": PUBLIC}),
     "sites/<int:pk>/": Endpoint({"GET": READ}, "site"),
     "rooms/<int:pk>/": Endpoint({"GET": READ}, "room"),
+    "rooms/<int:pk>/fabric/": Endpoint({"GET": READ}, "room"),
     "racks/<int:pk>/": Endpoint({"GET": READ}, "rack"),
     "catalogue/": Endpoint({"GET": READ}),
     # NetBox import pages (their POSTs read a NetBox: tests/netbox/test_pages.py checks the roles there).
@@ -319,6 +322,20 @@ def build_world(users: dict[str, User]) -> dict:
     reservation = Reservation.objects.create(site=site, model=node.model, quantity=1, requested=1)
     reservation.nodes.set([node])
     User.objects.create_user(LOGIN_USER, password=LOGIN_PASSWORD)
+    fabric = Fabric.objects.create(site=site, name="Perm fabric")
+    fabric.racks.set([rack])
+    switch = services.switch_create(
+        fabric_id=fabric.pk,
+        rack_id=rack.pk,
+        name="perm-leaf",
+        ports=64,
+        port_speed_gbps=400.0,
+        u_height=1,
+        max_power_kw=0.5,
+        weight_kg=14.8,
+        u_position=20,
+        rail=1,
+    )
     objects = {
         "site": site,
         "room": built["room"],
@@ -335,6 +352,8 @@ def build_world(users: dict[str, User]) -> dict:
             document=transfer.export_site(site), user=users["facilities"], name="Perm job", slug="perm-job"
         ),
         "reservation": reservation,
+        "fabric": fabric,
+        "switch": switch,
     }
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
     return {"objects": objects, "users": users, "tokens": tokens}

@@ -23,6 +23,8 @@ PAGES = {
     "site-resilience": (lambda s: f"/sites/{s['site'].pk}/resilience/", 16),
     "room-floorplan": (lambda s: f"/rooms/{s['room'].pk}/", 15),
     "room-floorplan-cooling": (lambda s: f"/rooms/{s['room'].pk}/?metric=cooling_pct", 15),
+    # session and user, the room, the fabric index (six queries, the token again), the room's rack names
+    "room-fabric": (lambda s: f"/rooms/{s['room'].pk}/fabric/", 12),
     "rack-elevation": (lambda s: f"/racks/{s['racks'][0].pk}/", 16),
     "rack-elevation-liquid": (lambda s: f"/racks/{s['racks'][-1].pk}/", 16),
     # the plan form: as the rack page (power fails: the site's busways from the rack's site row, no query)

@@ -25,7 +25,7 @@ def test_elevation_pdus_and_rules(demo, fac_client):
     assert 'Side A <span class="small">· 72.46 kW usable' in html
     assert html.count("<strong>PDU-A") == 2 and html.count("<strong>PDU-B") == 2
     codes = re.findall(r'data-code="([A-Z_]+)"', html)
-    assert len(codes) == len(RULE_CODES) and codes[0] == "SPACE" and codes[-1] == "COOLING_TEMPERATURE"
+    assert len(codes) == len(RULE_CODES) and codes[0] == "SPACE" and codes[-1] == "FABRIC_REACH"
     assert "<strong>RDHx A1</strong>, Rear-door heat exchanger" in html
     assert "shared by 4 racks" in html
     assert "How many more fit" in html
