@@ -187,7 +187,7 @@ def residency_errors(codes) -> list[str]:
     import re
 
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        return ["A list of ISO 3166-1 alpha-2 codes, e.g. [\"DE\", \"FR\"]."]
+        return ['A list of ISO 3166-1 alpha-2 codes, e.g. ["DE", "FR"].']
     bad = [c for c in codes if not re.match(COUNTRY_CODE_PATTERN, c)]
     if bad:
         return [f"Not ISO 3166-1 alpha-2 (two capital letters): {', '.join(map(repr, bad[:5]))}."]
