@@ -338,6 +338,7 @@ def select_sites(
         "route_factor": route_factor,
         "fibre_us_per_km": siting.FIBRE_US_PER_KM,
         "full_checks": full_checks,
+        "latency_budget_ms": workload.latency_p99_ms,
         "options": [o.to_dict(i + 1) for i, o in enumerate(options)],
     }
 

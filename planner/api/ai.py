@@ -198,6 +198,7 @@ class SiteSelectionResponse(serializers.Serializer):
     route_factor = serializers.FloatField()
     fibre_us_per_km = serializers.FloatField()
     full_checks = serializers.IntegerField()
+    latency_budget_ms = serializers.FloatField(allow_null=True)
     options = SiteSelectionOptionSerializer(many=True)
 
 

@@ -171,6 +171,11 @@ ENDPOINTS: dict[str, Endpoint] = {
     "sites/import/": Endpoint({"GET": WRITE, "POST": WRITE}),  # POST queues an import job
     "imports/<int:pk>/": Endpoint({"GET": WRITE}, "import_job"),
     "feasibility/": Endpoint({"GET": QUESTION, "POST": WRITE}),  # POST reserves the placements
+    "workloads/": Endpoint({"GET": READ}),
+    "workloads/new/": Endpoint({"GET": WRITE, "POST": WRITE}),
+    "workloads/<int:pk>/": Endpoint({"GET": READ}, "workload"),
+    "workloads/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "workload"),
+    "site-selection/": Endpoint({"GET": QUESTION}),
     "nodes/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "nodes/<int:pk>/delete/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "<slug:kind_key>/new/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
@@ -392,6 +397,8 @@ def query_string(world: dict, case: Case) -> str:
         query = {"rack": o["rack"].pk, "model": "cpu-2u", "quantity": 1}
     elif case.route == "api/v1/racks/<int:pk>/retrofits/" and case.method == "GET":
         query = {"model": "cpu-2u", "quantity": 1}  # the rack is in the path (an unknown parameter is a 400)
+    elif case.route == "site-selection/" and case.method == "GET":
+        query = {"workload": o["workload"].pk}
     elif case.route == "feasibility/" and case.method == "GET":
         query = {"site": o["site"].pk, "model": "cpu-2u", "quantity": 1}
     elif case.route == "api/v1/sites/import/":
@@ -480,6 +487,17 @@ def request_body(world: dict, case: Case):
         return {"document": SimpleUploadedFile("site.json", document), "name": "Perm web", "slug": "perm-web"}
     if route == "place/":
         return {"rack": o["rack"].pk, "model": "cpu-2u", "quantity": 1, "status": "planned"}
+    if route in ("workloads/new/", "workloads/<int:pk>/edit/"):
+        name = "Perm copy workload" if route == "workloads/new/" else "Perm edit"
+        return {
+            "name": name,
+            "kind": "inference",
+            "model": o["workload"].model_id,
+            "quantity": 1,
+            "reference_workload": "llama2-70b",
+            "scenario": "server",
+            "growth_pct_per_quarter": 0,
+        }
     if route == "nodes/<int:pk>/edit/":
         return {"rack": o["rack"].pk, "u_position": 10, "name": "Perm edit", "status": "planned"}
     if route in ("nodes/<int:pk>/delete/", "<slug:kind_key>/<int:pk>/delete/"):
