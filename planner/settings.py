@@ -331,7 +331,7 @@ _lead = os.environ.get("PLANNER_HARDWARE_LEAD_TIME_DAYS", "")
 PLANNER_HARDWARE_LEAD_TIME_DAYS = float(_lead) if _lead else None
 # Site selection runs full feasibility on at most this many sites that pass the cheap pre-filters (residency,
 # latency, a max-fit upper bound from cached headroom), best bound first; the rest are ranked on the bound.
-PLANNER_SITE_SELECTION_FULL_CHECKS = int(os.environ.get("PLANNER_SITE_SELECTION_FULL_CHECKS", "5"))
+PLANNER_SITE_SELECTION_FULL_CHECKS = int(os.environ.get("PLANNER_SITE_SELECTION_FULL_CHECKS", "3"))
 
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))

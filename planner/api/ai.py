@@ -234,3 +234,48 @@ class SiteSelectionView(APIView):
         except ValueError as exc:
             raise serializers.ValidationError({"workload": [str(exc)]}) from None
         return Response(body)
+
+
+class ReadinessComponentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    weight = serializers.IntegerField()
+    score = serializers.FloatField(allow_null=True, help_text="0-1; null: not modelled.")
+    points = serializers.FloatField(allow_null=True)
+    modelled = serializers.BooleanField()
+    evidence = serializers.CharField()
+
+
+class RecommendationSerializer(serializers.Serializer):
+    component = serializers.CharField()
+    action = serializers.CharField()
+    capex_usd = serializers.FloatField(allow_null=True)
+    cost_basis = serializers.CharField()
+
+
+class ReadinessResponse(serializers.Serializer):
+    site = serializers.IntegerField()
+    score = serializers.FloatField(help_text="0-100 over the modelled components.")
+    points = serializers.FloatField()
+    weight_modelled = serializers.IntegerField()
+    basis = serializers.CharField()
+    components = ReadinessComponentSerializer(many=True)
+    critical_gaps = serializers.ListField(child=serializers.CharField())
+    recommendations = RecommendationSerializer(many=True)
+
+
+class SiteReadinessView(APIView):
+    """The site's AI readiness, 0-100: weighted components with their evidence, critical gaps, recommendations."""
+
+    question = True
+
+    @extend_schema(responses={200: ReadinessResponse})
+    def get(self, request, pk: int):
+        from rest_framework.exceptions import NotFound
+
+        from planner.readiness import site_readiness
+
+        reject_unknown_params(request, ())
+        try:
+            return Response(site_readiness(pk))
+        except Site.DoesNotExist:
+            raise NotFound(f"Site {pk} does not exist.") from None

@@ -34,6 +34,7 @@ urlpatterns = [
     path("what-if/", questions.WhatIfView.as_view(), name="what-if"),
     path("tco/", questions.TcoView.as_view(), name="tco"),
     path("site-selection/", ai.SiteSelectionView.as_view(), name="site-selection"),
+    path("sites/<int:pk>/readiness/", ai.SiteReadinessView.as_view(), name="site-readiness"),
     path("sites/import/", transfer.SiteImportView.as_view(), name="site-import"),
     path("sites/<int:pk>/export/", transfer.SiteExportView.as_view(), name="site-export"),
     path("netbox/dry-run/", NetboxDryRunView.as_view(), name="netbox-dry-run"),

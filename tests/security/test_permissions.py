@@ -129,6 +129,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "api/v1/feasibility/": Endpoint({"POST": QUESTION, "POST:commit": WRITE}),
     "api/v1/tco/": Endpoint({"POST": QUESTION}),
     "api/v1/site-selection/": Endpoint({"POST": QUESTION}),
+    "api/v1/sites/<int:pk>/readiness/": Endpoint({"GET": QUESTION}, "site"),
     "api/v1/what-if/": Endpoint({"POST": QUESTION}),
     "api/v1/sites/<int:pk>/resilience/": Endpoint({"GET": QUESTION}, "site"),
     f"api/v1/reservations/{DRF_PK}/install/": Endpoint({"POST": WRITE}, "reservation"),
