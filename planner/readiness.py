@@ -12,12 +12,18 @@ _readiness_cache = selectors.BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
 
 
 def readiness_of(snapshot, sweep: dict, rack_heads: dict | None = None) -> dict:
+    """Readiness from a snapshot and its N-1 sweep (``resilience_dict``)."""
+    spofs = sweep["single_points_of_failure"]
+    first = f'{spofs[0]["kind"]} "{spofs[0]["name"]}"' if spofs else ""
+    return readiness_from(snapshot, len(spofs), len(sweep["elements"]), first, rack_heads)
+
+
+def readiness_from(snapshot, spof_count, elements_swept: int, first_spof: str, rack_heads: dict | None = None) -> dict:
+    """Readiness from a snapshot and the N-1 counts (the nightly report has its sweep's headline only)."""
     from planner import headroom
 
     heads = rack_heads if rack_heads is not None else headroom.rack_headrooms(snapshot)
     site = snapshot.site
-    spofs = sweep["single_points_of_failure"]
-    first = f'{spofs[0]["kind"]} "{spofs[0]["name"]}"' if spofs else ""
     expansion = ""
     if site.grid_expansion_kw is not None:
         expansion = f"{site.grid_expansion_kw:,.0f} kW on {site.grid_expansion_date}"
@@ -25,9 +31,9 @@ def readiness_of(snapshot, sweep: dict, rack_heads: dict | None = None) -> dict:
         rack_power_kw=tuple(h["power"]["capacity_kw"] for h in heads.values()),
         rack_liquid_kw=tuple(h["cooling_liquid"]["capacity_kw"] for h in heads.values()),
         rack_floor_headroom_kg_m2=tuple(h["floor"]["headroom_kg_m2"] for h in heads.values()),
-        spof_count=len(spofs),
-        elements_swept=len(sweep["elements"]),
-        first_spof=first,
+        spof_count=spof_count,
+        elements_swept=elements_swept,
+        first_spof=first_spof,
         utility_capacity_kw=site.utility_capacity_kw,
         site_load_kw=sum(h["power"]["load_kw"] for h in heads.values()),
         grid_expansion=expansion,
