@@ -57,3 +57,16 @@ def test_feasibility_kpis_null_with_reasons_by_default(proc_api, demo):
         format="json",
     )
     assert bad.status_code == 400 and "reference_workload" in bad.json()["errors"]
+
+
+def test_reservation_shows_the_kpis_of_what_it_holds(api, demo):
+    body = api.post(
+        "/api/v1/feasibility/", {"site": demo.id, "model": "dgx-b200", "quantity": 2, "commit": True}, format="json"
+    ).json()
+    assert body["kpis"]["tokens_per_s"] == pytest.approx(198246.0)  # the commit answer carries them too
+    rid = body["reservation"]["id"]
+    got = api.get(f"/api/v1/reservations/{rid}/").json()
+    # 2 held x 99,123 tok/s (v5.1 B200 Llama 2 70B Server); facility kW 14.3 x 2 x 1.58 = 45.188
+    assert got["kpis"]["tokens_per_s"] == pytest.approx(198246.0)
+    assert got["kpis"]["tokens_per_s_per_kw"] == pytest.approx(198246 / 45.188, rel=1e-6)
+    assert "kpis" not in api.get(f"/api/v1/reservations/?site={demo.id}").json()["results"][0]
