@@ -35,7 +35,8 @@ PAGES = {
     "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 15),
     "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 18),
     "feasibility-empty": (lambda s: "/feasibility/", 5),
-    "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 17),
+    # + the throughput basis of the KPIs
+    "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 18),
     "site-new": (lambda s: "/sites/new/", 3),
     "site-edit": (lambda s: f"/sites/{s['site'].pk}/edit/", 4),
     "site-delete": (lambda s: f"/sites/{s['site'].pk}/delete/", 5),
