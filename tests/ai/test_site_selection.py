@@ -26,7 +26,7 @@ def world(db):
     sites = {
         "fra": _site("Frankfurt", "DE", *FRANKFURT, 0.20),
         "par": _site("Paris", "FR", 48.8566, 2.3522, 0.15),
-        "us": _site("Cheap US", "US", 39.0438, -77.4874, 0.06),  # the cheapest energy, outside residency
+        "us": _site("Cheap US", "US", 39.0438, -77.4874, 0.04),  # the cheapest energy, outside residency
         "reu": _site("Reunion", "FR", -20.8821, 55.4507, 0.05),  # in residency (FR), ~9,000 km from the users
     }
     workload = Workload.objects.create(
