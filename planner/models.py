@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from racks.models import Site
@@ -131,3 +133,138 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"Reservation {self.pk}: {self.quantity} x {self.model_id} at {self.site_id} ({self.status})"
+
+
+# --- the AI-factory layer (issue 17) ----------------------------------------------------------------------
+
+REFERENCE_WORKLOADS = {
+    # MLPerf Inference benchmarks of reference §12.1 (the ``reference_workload`` keys)
+    "llama2-70b": "Llama 2 70B",
+    "llama3.1-405b": "Llama 3.1 405B",
+    "deepseek-r1": "DeepSeek-R1 (671B MoE)",
+    "mixtral-8x7b": "Mixtral 8x7B",
+    "llama3.1-8b": "Llama 3.1 8B",
+}
+
+
+class Scenario(models.TextChoices):
+    """MLPerf scenarios (reference §12.1): Server/Interactive are latency-bounded, Offline is not."""
+
+    OFFLINE = "offline", "Offline"
+    SERVER = "server", "Server"
+    INTERACTIVE = "interactive", "Interactive"
+
+
+class ThroughputBasis(models.Model):
+    """Tokens/s of one system (a node model) on a reference workload: an MLPerf result (round, submitter,
+    scenario, system as the source; reference §12.2) or a value the user measured."""
+
+    class Kind(models.TextChoices):
+        MLPERF = "mlperf", "MLPerf result"
+        MEASURED = "measured", "Measured by the user"
+
+    model = models.ForeignKey("racks.NodeModel", on_delete=models.CASCADE, related_name="throughput_bases")
+    reference_workload = models.CharField(max_length=32, choices=[(k, v) for k, v in REFERENCE_WORKLOADS.items()])
+    scenario = models.CharField(max_length=12, choices=Scenario.choices, default=Scenario.SERVER)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MEASURED)
+    tokens_per_s_per_system = models.FloatField(
+        validators=[MinValueValidator(0.0)], help_text="Tokens/s of one system of the model."
+    )
+    mlperf_round = models.CharField(max_length=16, blank=True, default="", help_text="e.g. v5.1; empty if measured.")
+    round_date = models.DateField(null=True, blank=True, help_text="Publication date of the round or measurement.")
+    submitter = models.CharField(max_length=64, blank=True, default="")
+    system = models.CharField(max_length=120, blank=True, default="", help_text="MLPerf system folder, or rig.")
+    system_gpus = models.PositiveIntegerField(null=True, blank=True, help_text="GPUs of the submitted system.")
+    system_tokens_per_s = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0)], help_text="Tokens/s of the submitted system."
+    )
+    source = models.TextField(blank=True, default="", help_text="Source tag and arithmetic.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model_id", "reference_workload", "scenario", "-round_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tokens_per_s_per_system__gte=0), name="planner_throughput_tokens_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_id} {self.reference_workload} {self.scenario}: {self.tokens_per_s_per_system:g} tok/s"
+
+
+class Workload(models.Model):
+    """A training, fine-tuning or inference workload: its size and its SLOs (DESIGN "The AI-factory layer")."""
+
+    class Kind(models.TextChoices):
+        TRAINING = "training", "Training"
+        FINE_TUNING = "fine_tuning", "Fine-tuning"
+        INFERENCE = "inference", "Inference"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INFERENCE)
+    model = models.ForeignKey("racks.NodeModel", on_delete=models.PROTECT, related_name="workloads")
+    quantity = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Systems; or give target tokens/s."
+    )
+    target_tokens_per_s = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0)], help_text="Tokens/s on the reference workload."
+    )
+    reference_workload = models.CharField(
+        max_length=32,
+        blank=True,
+        default="llama2-70b",
+        choices=[(k, v) for k, v in REFERENCE_WORKLOADS.items()],
+        help_text="MLPerf benchmark the throughput is measured on (reference §12).",
+    )
+    scenario = models.CharField(max_length=12, choices=Scenario.choices, default=Scenario.SERVER)
+    availability_target_pct = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(100.0)],
+        help_text="e.g. 99.982 (Tier III, reference §13.1); empty = none.",
+    )
+    latency_p99_ms = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text="p99 network round trip from its users, ms; empty = none.",
+    )
+    user_regions = models.JSONField(
+        default=list, blank=True, help_text='[{"name", "latitude", "longitude", "share"}], shares summing to 1.'
+    )
+    residency = models.JSONField(
+        default=list, blank=True, help_text="Allowed jurisdictions (ISO 3166-1 alpha-2); empty = anywhere."
+    )
+    growth_pct_per_quarter = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1000.0)], help_text="Growth, % per quarter."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__isnull=False) | models.Q(target_tokens_per_s__isnull=False),
+                name="planner_workload_has_size",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from planner.validation import region_errors, residency_errors
+
+        errors: dict[str, list[str]] = {}
+        if (self.quantity is None) == (self.target_tokens_per_s is None):
+            errors["quantity"] = ["Give either quantity (systems) or target_tokens_per_s, not both."]
+        if self.target_tokens_per_s is not None and not self.reference_workload:
+            errors["reference_workload"] = ["A target in tokens/s needs the reference workload it is measured on."]
+        if problems := region_errors(self.user_regions):
+            errors["user_regions"] = problems
+        if problems := residency_errors(self.residency):
+            errors["residency"] = problems
+        if errors:
+            raise ValidationError(errors)

@@ -329,6 +329,20 @@ PLANNER_NEAR_LIMIT_SHARE = float(os.environ.get("PLANNER_NEAR_LIMIT_SHARE", "0.8
 # mean (max |I - mean| / mean). The reference gives no figure: a configuration default, unsourced.
 PLANNER_PHASE_IMBALANCE_SHARE = float(os.environ.get("PLANNER_PHASE_IMBALANCE_SHARE", "0.2"))
 
+# AI-factory layer (issue 17). Fibre route factor (fibre path / great-circle): reference §13.3 has no primary
+# source, "1.3 +/- 0.1 only as a configurable assumption" (T [S132]).
+PLANNER_ROUTE_FACTOR = float(os.environ.get("PLANNER_ROUTE_FACTOR", "1.3"))
+# Years over which hardware and retrofit capex is spread in the cost per million tokens (planner choice: the TCO's
+# default horizon, 5 years; unsourced).
+PLANNER_AMORTIZATION_YEARS = float(os.environ.get("PLANNER_AMORTIZATION_YEARS", "5"))
+# Days from order to delivered hardware; no sourced figure (reference §16.1 has none for GPU systems): unset =
+# days_to_deploy is null ("not checked: unsourced") unless the request gives hardware_lead_time_days.
+_lead = os.environ.get("PLANNER_HARDWARE_LEAD_TIME_DAYS", "")
+PLANNER_HARDWARE_LEAD_TIME_DAYS = float(_lead) if _lead else None
+# Site selection runs full feasibility on at most this many sites that pass the cheap pre-filters (residency,
+# latency, a max-fit upper bound from cached headroom), best bound first; the rest are ranked on the bound.
+PLANNER_SITE_SELECTION_FULL_CHECKS = int(os.environ.get("PLANNER_SITE_SELECTION_FULL_CHECKS", "3"))
+
 LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_S = int(os.environ.get("LOGIN_THROTTLE_WINDOW_S", "60"))
 

@@ -26,6 +26,26 @@ WRITABLE_FIELDS = {
         "energy_price_per_kwh",
         "carbon_kg_per_kwh",
         "design_pue",
+        # location and governance (issue 17)
+        "latitude",
+        "longitude",
+        "jurisdiction",
+        "is_edge",
+        "carbon_source",
+        "carbon_year",
+        "renewable_share",
+        "renewable_ppa",
+        "energy_price_source",
+        "grid_interconnect_kw",
+        "grid_expansion_kw",
+        "grid_expansion_date",
+        "dora_register_entry",
+        "dora_critical_function",
+        "data_processing_country",
+        "ai_rmf_govern_url",
+        "ai_rmf_map_url",
+        "ai_rmf_measure_url",
+        "ai_rmf_manage_url",
     ),
     "room": (
         "site",
@@ -164,3 +184,52 @@ def validate_magnitude(value: float) -> None:
 
     if value is not None and abs(value) > MAX_ABS_VALUE:
         raise ValidationError(MAGNITUDE_MESSAGE, code="too_large")
+
+
+# --- workloads (issue 17) ---------------------------------------------------------------------------------
+MAX_USER_REGIONS = 50
+COUNTRY_CODE_PATTERN = r"^[A-Z]{2}\Z"
+
+
+def _finite(value) -> bool:
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def region_errors(regions) -> list[str]:
+    """A workload's user regions: a list of {name, latitude, longitude, share}, shares summing to 1."""
+    if not isinstance(regions, list):
+        return ["A list of {name, latitude, longitude, share}."]
+    if len(regions) > MAX_USER_REGIONS:
+        return [f"At most {MAX_USER_REGIONS} regions."]
+    errors = []
+    for i, region in enumerate(regions):
+        if not isinstance(region, dict) or set(region) != {"name", "latitude", "longitude", "share"}:
+            errors.append(f"Region {i}: give exactly name, latitude, longitude and share.")
+            continue
+        if not isinstance(region["name"], str) or not region["name"].strip() or len(region["name"]) > 100:
+            errors.append(f"Region {i}: name is a text of 1 to 100 characters.")
+        lat, lon, share = region["latitude"], region["longitude"], region["share"]
+        if not _finite(lat) or not -90 <= lat <= 90:
+            errors.append(f"Region {i}: latitude between -90 and 90.")
+        if not _finite(lon) or not -180 <= lon <= 180:
+            errors.append(f"Region {i}: longitude between -180 and 180.")
+        if not _finite(share) or not 0 < share <= 1:
+            errors.append(f"Region {i}: share above 0 and at most 1.")
+    if not errors and regions and abs(sum(r["share"] for r in regions) - 1.0) > 1e-6:
+        errors.append(f"The shares sum to {sum(r['share'] for r in regions):g}, not 1.")
+    return errors
+
+
+def residency_errors(codes) -> list[str]:
+    import re
+
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        return ['A list of ISO 3166-1 alpha-2 codes, e.g. ["DE", "FR"].']
+    bad = [c for c in codes if not re.match(COUNTRY_CODE_PATTERN, c)]
+    if bad:
+        return [f"Not ISO 3166-1 alpha-2 (two capital letters): {', '.join(map(repr, bad[:5]))}."]
+    if len(set(codes)) != len(codes):
+        return ["A code is listed twice."]
+    return []

@@ -10,7 +10,7 @@ import uuid
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -18,6 +18,7 @@ from django.db.models.signals import pre_save
 from simple_history.models import HistoricalRecords
 
 NON_NEGATIVE = [MinValueValidator(0.0)]
+COUNTRY_CODE = RegexValidator(r"^[A-Z]{2}\Z", "An ISO 3166-1 alpha-2 code: two capital letters, e.g. DE.")
 
 
 def non_negative(field: str) -> models.CheckConstraint:
@@ -148,6 +149,68 @@ class Site(models.Model):
     design_pue = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(1.0)], help_text="Design PUE (>= 1.0)."
     )
+    # Location and governance (issue 17; reference §13.3, §14, §15). Every field optional: a site without them
+    # is still planned; the KPIs, site selection and readiness say which figure they miss.
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90.0), MaxValueValidator(90.0)], help_text="WGS 84, °."
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180.0), MaxValueValidator(180.0)], help_text="WGS 84, °."
+    )
+    jurisdiction = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        validators=[COUNTRY_CODE],
+        help_text="ISO 3166-1 alpha-2 country whose law governs the site (data residency), e.g. DE.",
+    )
+    is_edge = models.BooleanField(default=False, help_text="An edge site (small, close to its users).")
+    carbon_source = models.CharField(
+        max_length=200, blank=True, default="", help_text="Where the carbon intensity comes from, e.g. Ember via OWID."
+    )
+    carbon_year = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1990), MaxValueValidator(2100)],
+        help_text="Data year of the carbon intensity.",
+    )
+    renewable_share = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of the site's energy from renewables (grid mix or PPA), 0 to 1.",
+    )
+    renewable_ppa = models.BooleanField(default=False, help_text="Renewable energy bought under a PPA.")
+    energy_price_source = models.CharField(
+        max_length=200, blank=True, default="", help_text="Where the energy price comes from, e.g. EIA 2023."
+    )
+    grid_interconnect_kw = models.FloatField(
+        null=True, blank=True, validators=NON_NEGATIVE, help_text="Grid interconnect capacity today, kW."
+    )
+    grid_expansion_kw = models.FloatField(
+        null=True, blank=True, validators=NON_NEGATIVE, help_text="Interconnect capacity the utility will add, kW."
+    )
+    grid_expansion_date = models.DateField(null=True, blank=True, help_text="When the added capacity arrives.")
+    dora_register_entry = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="DORA Art. 28(3) register-of-information reference of the site's ICT arrangement.",
+    )
+    dora_critical_function = models.BooleanField(
+        default=False, help_text="The arrangement supports a critical or important function (DORA Art. 28(3))."
+    )
+    data_processing_country = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        validators=[COUNTRY_CODE],
+        help_text="Where data is processed and stored (DORA Art. 30(2)(b)), ISO 3166-1 alpha-2.",
+    )
+    ai_rmf_govern_url = models.URLField(blank=True, default="", help_text="NIST AI RMF Govern: evidence link.")
+    ai_rmf_map_url = models.URLField(blank=True, default="", help_text="NIST AI RMF Map: evidence link.")
+    ai_rmf_measure_url = models.URLField(blank=True, default="", help_text="NIST AI RMF Measure: evidence link.")
+    ai_rmf_manage_url = models.URLField(blank=True, default="", help_text="NIST AI RMF Manage: evidence link.")
     # Changes, in the same transaction, whenever anything that feeds the site's shared budgets changes
     # (planner.budget_tokens); cached budget totals are keyed by it. Not user data: never exported.
     budget_token = models.UUIDField(default=uuid.uuid4, editable=False)
@@ -168,10 +231,30 @@ class Site(models.Model):
             non_negative("energy_price_per_kwh"),
             non_negative("carbon_kg_per_kwh"),
             models.CheckConstraint(condition=Q(design_pue__gte=1), name="racks_site_design_pue_gte_1"),
+            models.CheckConstraint(condition=Q(latitude__gte=-90, latitude__lte=90), name="racks_site_latitude_range"),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180, longitude__lte=180), name="racks_site_longitude_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(renewable_share__gte=0, renewable_share__lte=1), name="racks_site_renewable_share_range"
+            ),
+            non_negative("grid_interconnect_kw"),
+            non_negative("grid_expansion_kw"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        """Coordinates come in pairs; an interconnect expansion has both its size and its date."""
+        errors: dict[str, list[str]] = {}
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "longitude" if self.longitude is None else "latitude"
+            errors[missing] = ["Give latitude and longitude together (or neither)."]
+        if (self.grid_expansion_kw is None) != (self.grid_expansion_date is None):
+            missing = "grid_expansion_date" if self.grid_expansion_date is None else "grid_expansion_kw"
+            errors[missing] = ["Give the expansion's kW and its date together (or neither)."]
+        _raise(errors)
 
 
 class Room(models.Model):

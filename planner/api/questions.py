@@ -12,13 +12,15 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from planner import ai_factory, planning, resilience, retrofits, selectors, services
 from planner import headroom as site_headroom
-from planner import planning, resilience, retrofits, selectors, services
+from planner.ai_factory import DEFAULT_REFERENCE_WORKLOAD, DEFAULT_SCENARIO
 from planner.api import schema as sch
 from planner.api.fields import FiniteFloatField, SafeIntegerField, SlugOrPkRelatedField, StrictBooleanField
 from planner.api.filtering import reject_unknown_params
 from planner.api.permissions import can_write
 from planner.engine.failure import KINDS, Failure, validate_failures
+from planner.models import REFERENCE_WORKLOADS, Scenario
 from planner.validation import MAX_PLACE_QUANTITY, MAX_QUANTITY, MAX_TARGET_KW
 from racks.models import NodeModel, Rack, Site
 
@@ -150,6 +152,21 @@ class FeasibilityRequest(serializers.Serializer):
         default=False,
         help_text="With commit: reserve what fits even when not all of it does (default: all or nothing).",
     )
+    # KPI inputs (issue 17): the throughput basis and the prices that have no sourced default
+    reference_workload = serializers.ChoiceField(
+        choices=list(REFERENCE_WORKLOADS), default=DEFAULT_REFERENCE_WORKLOAD, help_text="For the KPIs' tokens/s."
+    )
+    scenario = serializers.ChoiceField(choices=Scenario.choices, default=DEFAULT_SCENARIO)
+    hardware_usd_per_system = FiniteFloatField(
+        min_value=0.0, required=False, allow_null=True, help_text="No sourced default: the cost KPI needs it."
+    )
+    hardware_lead_time_days = FiniteFloatField(
+        min_value=0.0,
+        max_value=3650.0,
+        required=False,
+        allow_null=True,
+        help_text="Default PLANNER_HARDWARE_LEAD_TIME_DAYS.",
+    )
 
 
 class FeasibilityView(APIView):
@@ -186,6 +203,14 @@ class FeasibilityView(APIView):
         plan = planning.plan_feasibility(selectors.site_snapshot(data["site"].pk), spec, data["quantity"])
         body = plan.to_dict()
         body["model"] = data["model"].slug
+        body["kpis"] = ai_factory.plan_kpis(
+            plan,
+            data["site"],
+            throughput=ai_factory.throughput_for(data["model"].pk, data["reference_workload"], data["scenario"]),
+            gpus_per_system=data["model"].gpus,
+            hardware_usd_per_system=data.get("hardware_usd_per_system"),
+            hardware_lead_time_days=data.get("hardware_lead_time_days"),
+        )
         headers = {}
         if data["commit"]:
             reservation, replayed = services.reservation_commit(

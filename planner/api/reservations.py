@@ -14,6 +14,27 @@ from planner.api.serializers import ReservationSerializer, reservation_queryset
 from planner.models import Reservation
 
 
+def reservation_kpis(reservation) -> dict:
+    """The KPIs of a reservation's units as placed (no retrofit: they passed every rule when reserved), at the
+    default reference workload (Llama 2 70B Server)."""
+    from types import SimpleNamespace
+
+    from planner import ai_factory, selectors
+
+    model = reservation.model
+    plan = SimpleNamespace(
+        fits_now=True, requested=reservation.quantity, unplaced=0, retrofits=(), model=selectors.node_model_spec(model)
+    )
+    return ai_factory.plan_kpis(
+        plan,
+        reservation.site,
+        throughput=ai_factory.throughput_for(
+            model.pk, ai_factory.DEFAULT_REFERENCE_WORKLOAD, ai_factory.DEFAULT_SCENARIO
+        ),
+        gpus_per_system=model.gpus,
+    )
+
+
 class ReservationFilter(filters.FilterSet):
     class Meta:
         model = Reservation
@@ -30,6 +51,13 @@ class ReservationViewSet(BriefMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = ReservationFilter
     ordering_fields = ["created_at", "id", "quantity"]
     extra_error_statuses = (409,)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One reservation, with the KPIs of what it holds (issue 17; the list leaves them out: a query each)."""
+        response = super().retrieve(request, *args, **kwargs)
+        if isinstance(response.data, dict) and "quantity" in response.data:  # not the brief shape
+            response.data["kpis"] = reservation_kpis(self.get_object())
+        return response
 
     @extend_schema(request=None, responses={200: ReservationSerializer})
     @action(detail=True, methods=["post"])

@@ -354,6 +354,17 @@ class EnergySerializer(serializers.Serializer):
     basis = serializers.CharField()
 
 
+class KpisSerializer(serializers.Serializer):
+    tokens_per_s = _nfloat(help_text="Tokens/s per system x systems (throughput basis in arithmetic).")
+    tokens_per_s_per_kw = _nfloat(help_text="Tokens/s per kW of facility power (IT kW x PUE).")
+    usd_per_million_tokens = _nfloat(help_text="Energy + amortized hardware and retrofit, or rent, or cloud price.")
+    g_co2_per_million_tokens = _nfloat()
+    days_to_deploy = _nfloat(help_text="The longer of the retrofit's and the hardware's lead time.")
+    energy_usd_per_million_tokens = _nfloat(help_text="The energy part of the cost alone.")
+    null_reasons = serializers.DictField(child=serializers.CharField(), help_text="KPI -> why it is null.")
+    arithmetic = serializers.DictField(child=serializers.CharField(), help_text="KPI -> its arithmetic and source.")
+
+
 class FeasibilityResponse(serializers.Serializer):
     requested = serializers.IntegerField()
     fits_now = serializers.BooleanField()
@@ -363,6 +374,7 @@ class FeasibilityResponse(serializers.Serializer):
     binding = serializers.DictField(child=serializers.IntegerField(), help_text="Rule code -> units it blocked.")
     retrofits = RowRetrofitSerializer(many=True)
     energy = EnergySerializer()
+    kpis = KpisSerializer(help_text="The plan's KPIs (issue 17); null with a reason where an input is unknown.")
     model = serializers.CharField(help_text="Node model slug.")
     committed_node_ids = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="With commit: the reservation's nodes."

@@ -148,6 +148,11 @@ class SiteSerializer(PlannerModelSerializer):
         model = Site
         fields = ["id", *WRITABLE_FIELDS["site"]]
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model_clean(self, attrs)  # coordinates in pairs, an interconnect expansion with its date
+        return attrs
+
 
 class RoomSerializer(PlannerModelSerializer):
     class Meta:

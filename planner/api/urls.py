@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from planner.api import questions, reports, reservations, transfer, views
+from planner.api import ai, questions, reports, reservations, transfer, views
 from planner.api.bulk import BulkRouter
 from planner.api.netbox import NetboxDryRunView
 from planner.api.netbox_jobs import NetboxImportView
@@ -23,6 +23,8 @@ router.register("import-jobs", transfer.ImportJobViewSet, basename="importjob")
 router.register("reservations", reservations.ReservationViewSet)
 router.register("fabrics", views.FabricViewSet)
 router.register("switches", views.SwitchViewSet)
+router.register("throughput-bases", ai.ThroughputBasisViewSet)
+router.register("workloads", ai.WorkloadViewSet)
 
 urlpatterns = [
     path("placements/check/", questions.PlacementCheckView.as_view(), name="placement-check"),
@@ -33,6 +35,8 @@ urlpatterns = [
     path("feasibility/", questions.FeasibilityView.as_view(), name="feasibility"),
     path("what-if/", questions.WhatIfView.as_view(), name="what-if"),
     path("tco/", questions.TcoView.as_view(), name="tco"),
+    path("site-selection/", ai.SiteSelectionView.as_view(), name="site-selection"),
+    path("sites/<int:pk>/readiness/", ai.SiteReadinessView.as_view(), name="site-readiness"),
     path("sites/import/", transfer.SiteImportView.as_view(), name="site-import"),
     path("sites/<int:pk>/export/", transfer.SiteExportView.as_view(), name="site-export"),
     path("netbox/dry-run/", NetboxDryRunView.as_view(), name="netbox-dry-run"),

@@ -502,9 +502,24 @@ def build_report(
         "liquid_no_redundancy_count": len(loops_no_redundancy),
         "planned_node_count": planned_count,
         "spof_count": n1["spof_count"] if n1 is not None else None,
+        "readiness_score": None,
     }
     if site_head.get("fabric") is not None:  # the fabric dimension: leaf ports left at each fabric's tightest rail
         summary["fabric_headroom_ports"] = site_head["fabric"]["headroom_ports"]
+    # AI readiness (issue 17), from the same rack headroom and N-1 headline; its score is kept per day (history)
+    from planner.readiness import readiness_from
+
+    ready = None
+    if n1 is not None:
+        first = n1["spof"][0] if n1["spof"] else None
+        ready = readiness_from(
+            snapshot,
+            n1["spof_count"],
+            n1["elements_swept"],
+            f'{first["kind"]} "{first["name"]}"' if first else "",
+            racks_head,
+        )
+        summary["readiness_score"] = ready["score"]
     data = {
         "version": REPORT_VERSION,
         "site": {
@@ -526,6 +541,7 @@ def build_report(
         "forecast": forecasts,
         "risks": risks,
         "resilience": n1,
+        "readiness": ready,
     }
     fields = {
         "it_load_kw": totals["power"]["load"],

@@ -983,10 +983,11 @@ def site_failure_index(site_id: int):
     return failure_index_of(site_snapshot(site_id))
 
 
-def failure_index_of(snap: SiteSnapshot):
-    """The what-if / N-1 index of an already built site snapshot (no query)."""
+def failure_index_of(snap: SiteSnapshot, contexts=None):
+    """The what-if / N-1 index of an already built site snapshot (no query). ``contexts``: the snapshot's
+    rack contexts as the caller changed them (site selection places a plan's units), default the snapshot's."""
     from planner.engine.failure import build_index
 
     sources = [_source_spec(r, snap.site, other_load_kw=0.0) for r in snap.budgets.sources.values()]
     loops = [_loop_spec(lp, other_heat_kw=0.0, racks_served=lp.n_racks) for lp in snap.loops]
-    return build_index(snap.contexts, snap.gpus_by_slug, sources=sources, loops=loops)
+    return build_index(snap.contexts if contexts is None else contexts, snap.gpus_by_slug, sources=sources, loops=loops)

@@ -9,6 +9,7 @@ words. The editable fields and the input bounds come from ``planner.validation``
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models as dj_models
 
 from cooling.forms import PendingRacksMixin
@@ -41,7 +42,10 @@ class PlannerModelForm(forms.ModelForm):
         self.site = site
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
-            model_field = self._meta.model._meta.get_field(name)
+            try:
+                model_field = self._meta.model._meta.get_field(name)
+            except FieldDoesNotExist:  # a form-only field (a workload's regions as text)
+                model_field = None
             if isinstance(model_field, dj_models.CharField) and not field.widget.is_hidden:
                 field.validators.append(validate_clean_text)
             if isinstance(field, forms.FloatField):
@@ -416,3 +420,110 @@ class RetrofitPlanForm(forms.Form):
         if has_target and data.get("quantity") is not None:
             raise forms.ValidationError("A quantity goes with a model, not with a rack IT load.")
         return data
+
+
+# --- the AI-factory layer (issue 17) ----------------------------------------------------------------------
+
+
+class WorkloadForm(PlannerModelForm):
+    """A workload; user regions one per line ``name; latitude; longitude; share``, residency ``DE, FR``."""
+
+    user_regions_text = forms.CharField(
+        required=False,
+        label="User regions",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line: name; latitude; longitude; share (shares sum to 1), e.g. Frankfurt; 50.11; 8.68; 1",
+    )
+    residency_text = forms.CharField(
+        required=False,
+        label="Allowed jurisdictions",
+        help_text="ISO 3166-1 alpha-2 codes, e.g. DE, FR; empty = anywhere.",
+    )
+
+    class Meta:
+        from planner.models import Workload
+
+        model = Workload
+        fields = [
+            "name",
+            "kind",
+            "model",
+            "quantity",
+            "target_tokens_per_s",
+            "reference_workload",
+            "scenario",
+            "availability_target_pct",
+            "latency_p99_ms",
+            "growth_pct_per_quarter",
+        ]
+        labels = {
+            "quantity": "Systems",
+            "target_tokens_per_s": "Target tokens/s",
+            "availability_target_pct": "Availability target (%)",
+            "latency_p99_ms": "Latency budget, p99 RTT (ms)",
+            "growth_pct_per_quarter": "Growth (% per quarter)",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        inst = self.instance
+        if inst.pk and not self.is_bound:
+            self.initial["user_regions_text"] = "\n".join(
+                f"{r['name']}; {r['latitude']:g}; {r['longitude']:g}; {r['share']:g}" for r in inst.user_regions
+            )
+            self.initial["residency_text"] = ", ".join(inst.residency)
+
+    def clean_user_regions_text(self):
+        regions = []
+        for n, line in enumerate(self.cleaned_data["user_regions_text"].splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split(";")]
+            if len(parts) != 4:
+                raise forms.ValidationError(f"Line {n}: name; latitude; longitude; share.")
+            try:
+                lat, lon, share = (float(p) for p in parts[1:])
+            except ValueError:
+                raise forms.ValidationError(f"Line {n}: latitude, longitude and share are numbers.") from None
+            regions.append({"name": parts[0], "latitude": lat, "longitude": lon, "share": share})
+        return regions
+
+    def clean_residency_text(self):
+        return [c.strip() for c in self.cleaned_data["residency_text"].replace(";", ",").split(",") if c.strip()]
+
+    def _post_clean(self):
+        self.instance.user_regions = self.cleaned_data.get("user_regions_text", self.instance.user_regions)
+        self.instance.residency = self.cleaned_data.get("residency_text", self.instance.residency)
+        super()._post_clean()
+
+    def add_error(self, field, error):
+        # the model's errors on the JSON fields belong to their text fields on the page
+        if isinstance(error, dict) or hasattr(error, "error_dict"):
+            errors = error if isinstance(error, dict) else error.error_dict
+            for src, dst in (("user_regions", "user_regions_text"), ("residency", "residency_text")):
+                if src in errors:
+                    errors[dst] = errors.pop(src)
+        elif field in ("user_regions", "residency"):
+            field = f"{field}_text"
+        return super().add_error(field, error)
+
+
+class SiteSelectionForm(forms.Form):
+    workload = forms.ModelChoiceField(queryset=None, label="Workload", empty_label="— choose a workload —")
+    hardware_usd_per_system = forms.FloatField(
+        required=False, min_value=0, label="Hardware price per system (USD)", help_text="No sourced default."
+    )
+    hardware_lead_time_days = forms.FloatField(
+        required=False, min_value=0, max_value=3650, label="Hardware lead time (days)", help_text="No sourced default."
+    )
+    colocation = forms.BooleanField(
+        required=False, label="Compare a colocation offer at CBRE $184.06/kW-month (§7.3), location unknown"
+    )
+
+    def __init__(self, *args, **kwargs):
+        from planner.models import Workload
+
+        super().__init__(*args, **kwargs)
+        self.fields["workload"].queryset = Workload.objects.select_related("model").order_by("name")
+        for name in ("hardware_usd_per_system", "hardware_lead_time_days"):
+            self.fields[name].validators.append(validate_magnitude)

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
-from planner import engine, planning, selectors, services
+from planner import ai_factory, engine, planning, selectors, services
 from planner.retrofits import retrofit_options
 from planner.roles import can_write
 from planner.web.access import page, reader_required, writer_required
@@ -268,6 +268,15 @@ def feasibility(request: HttpRequest) -> HttpResponse:
                     for c, n in plan.binding.items()
                 ],
                 "retrofits": [{**r, "label": retrofit_label(r)} for r in plan.retrofits],
+                # the plan's KPIs (issue 17), on the default basis (Llama 2 70B Server); the API takes prices
+                "kpis": ai_factory.plan_kpis(
+                    plan,
+                    site,
+                    throughput=ai_factory.throughput_for(
+                        model.pk, ai_factory.DEFAULT_REFERENCE_WORKLOAD, ai_factory.DEFAULT_SCENARIO
+                    ),
+                    gpus_per_system=model.gpus,
+                ),
             }
         )
     return page(request, "planner/feasibility.html", context, status=400 if form.errors else 200)

@@ -176,6 +176,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "risks": risks,
         "top_risks": risks.get("top") or [],
         "n1": data.get("resilience"),
+        "readiness": data.get("readiness"),
         "near": near[:TABLE_ROWS],
         "near_more": max(len(near) - TABLE_ROWS, 0),
         "single": single[:TABLE_ROWS],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.web import crud, fabric, imports, placement, resilience, views
+from planner.web import ai, crud, fabric, imports, placement, resilience, views
 from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
@@ -24,6 +24,11 @@ urlpatterns = [
     path("feasibility/", placement.feasibility, name="feasibility"),
     path("nodes/<int:pk>/edit/", placement.node_edit, name="node-edit"),
     path("nodes/<int:pk>/delete/", placement.node_delete, name="node-delete"),
+    path("workloads/", ai.workload_list, name="workload-list"),
+    path("workloads/new/", ai.workload_form, name="workload-create"),
+    path("workloads/<int:pk>/", ai.workload_detail, name="workload-detail"),
+    path("workloads/<int:pk>/edit/", ai.workload_form, name="workload-edit"),
+    path("site-selection/", ai.site_selection, name="site-selection"),
     path(f"{KIND}/new/", crud.create, name="object-create"),
     path(f"{KIND}/<int:pk>/edit/", crud.edit, name="object-edit"),
     path(f"{KIND}/<int:pk>/delete/", crud.delete, name="object-delete"),

@@ -17,6 +17,7 @@ from cooling.models import CoolingLoop
 from planner import engine, resilience, selectors
 from planner import headroom as headroom_mod
 from planner.models import CapacityReport
+from planner.readiness import readiness_of
 from planner.retrofits import offers_retrofits, retrofit_options
 from planner.web import figures as figs
 from planner.web.access import page, reader_required
@@ -106,7 +107,9 @@ def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     except Site.DoesNotExist:
         raise Http404("No such site.") from None
     site = snapshot.site
-    site_head = headroom_mod.site_headroom(snapshot)
+    results = headroom_mod.rack_headroom_results(snapshot)
+    site_head = headroom_mod.site_headroom(snapshot, results)
+    rack_heads = {rid: h.to_dict() for rid, h in results.items()}
     figures = {rid: figures_from_context(ctx) for rid, ctx in snapshot.contexts.items()}
     loops = list(
         CoolingLoop.objects.filter(site_id=pk).select_related("room").annotate(n_racks=Count("racks")).order_by("name")
@@ -119,9 +122,10 @@ def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     reports = list(
         CapacityReport.objects.filter(site_id=pk)
         .order_by("-day")
-        .only("day", "it_load_kw", "power_capacity_kw", "air_heat_kw", "liquid_heat_kw")[:HISTORY_DAYS]
+        .only("day", "it_load_kw", "power_capacity_kw", "air_heat_kw", "liquid_heat_kw", "summary")[:HISTORY_DAYS]
     )[::-1]
     headline = headline_from_figures(site, list(figures.values()), [(lp.kind, lp.usable_kw) for lp in loops])
+    sweep = resilience.site_resilience(pk, snapshot=snapshot, token=token)
 
     room_of_row = {row.id: row.room_id for row in snapshot.rows}
     by_room: dict[int, list] = defaultdict(list)
@@ -191,7 +195,14 @@ def site_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
                 key=lambda t: t[0],
             ),
             "report_count": len(reports),
-            "n1": resilience.n1_summary(resilience.site_resilience(pk, snapshot=snapshot, token=token)),
+            "n1": resilience.n1_summary(sweep),
+            # AI readiness (issue 17): from the same rack headroom and sweep, no query; its history from the reports
+            "readiness": readiness_of(snapshot, sweep, rack_heads),
+            "readiness_history": [
+                (r.day, (r.summary or {}).get("readiness_score"))
+                for r in reports
+                if (r.summary or {}).get("readiness_score") is not None
+            ],
             "history": history_context(Site, site.pk, "sites"),
         },
     )

@@ -154,6 +154,18 @@ def world():
     return made
 
 
+def workload_data(model, name: str) -> dict:
+    return {
+        "name": name,
+        "kind": "inference",
+        "model": model.pk,
+        "quantity": 1,
+        "reference_workload": "llama2-70b",
+        "scenario": "server",
+        "growth_pct_per_quarter": 0,
+    }
+
+
 def write_forms(world) -> list[tuple[str, str, dict, tuple[int, ...]]]:
     """(label, url, valid POST data, statuses a POST with the token may answer) for every writing form."""
     site, rack, node, model = world["site"], world["racks"][0], world["node"], world["model"]
@@ -187,6 +199,7 @@ def write_forms(world) -> list[tuple[str, str, dict, tuple[int, ...]]]:
         ),
         ("node-delete", f"/nodes/{node.pk}/delete/", {}, (302,)),
         ("feasibility", "/feasibility/", {"site": site.pk, "model": model.slug, "quantity": 1}, (302,)),
+        ("workload-create", "/workloads/new/", workload_data(model, "Csrf workload"), (302,)),
         (
             "site-import",
             "/sites/import/",
@@ -213,6 +226,7 @@ FORM_LABELS = [f"{kind}-{action}" for kind in crud.KINDS for action in ("create"
     "node-edit",
     "node-delete",
     "feasibility",
+    "workload-create",
     "site-import",
 ]
 
@@ -269,6 +283,12 @@ def test_every_web_write_route_is_covered():
         "netbox-import",
         "device-types-import",
         "site-checklist",  # GET only
+        # the AI-factory pages (issue 17): the workload form writes; the rest are GET only
+        "workload-list",
+        "workload-create",
+        "workload-detail",
+        "workload-edit",  # the same view as workload-create
+        "site-selection",
     }
 
 

@@ -35,7 +35,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from planner import import_jobs, reports, services, transfer
-from planner.models import Reservation
+from planner.models import Reservation, ThroughputBasis, Workload
 from planner.web.crud import KINDS
 from planner.web.forms import KIND_FORMS
 from racks.models import Fabric, NodeModel
@@ -87,6 +87,9 @@ API_RESOURCES = {
     "switches": "switch",
 }
 API_READ_ONLY_RESOURCES = {"reports": "report", "reservations": "reservation"}
+# The AI-factory resources (issue 17): CRUD and bulk like the others, no history route.
+API_AI_RESOURCES = {"throughput-bases": "throughput_basis", "workloads": "workload"}
+API_RESOURCES_ALL = {**API_RESOURCES, **API_AI_RESOURCES}
 
 
 def _router_endpoints() -> dict[str, Endpoint]:
@@ -100,6 +103,13 @@ def _router_endpoints() -> dict[str, Endpoint]:
             {"GET": READ, "PUT": WRITE, "PATCH": WRITE, "DELETE": WRITE}, obj
         )
         table[f"api/v1/{prefix}/{DRF_PK}/history/"] = Endpoint({"GET": READ}, obj)
+    for prefix, obj in API_AI_RESOURCES.items():
+        table[f"api/v1/{prefix}/"] = Endpoint(
+            {"GET": READ, "POST": WRITE, "PUT": WRITE, "PATCH": WRITE, "DELETE": WRITE}
+        )
+        table[f"api/v1/{prefix}/{DRF_PK}/"] = Endpoint(
+            {"GET": READ, "PUT": WRITE, "PATCH": WRITE, "DELETE": WRITE}, obj
+        )
     for prefix, obj in API_READ_ONLY_RESOURCES.items():
         table[f"api/v1/{prefix}/"] = Endpoint({"GET": READ})
         table[f"api/v1/{prefix}/{DRF_PK}/"] = Endpoint({"GET": READ}, obj)
@@ -120,6 +130,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     # commit=true reserves the placements as nodes: a write.
     "api/v1/feasibility/": Endpoint({"POST": QUESTION, "POST:commit": WRITE}),
     "api/v1/tco/": Endpoint({"POST": QUESTION}),
+    "api/v1/site-selection/": Endpoint({"POST": QUESTION}),
+    "api/v1/sites/<int:pk>/readiness/": Endpoint({"GET": QUESTION}, "site"),
     "api/v1/what-if/": Endpoint({"POST": QUESTION}),
     "api/v1/sites/<int:pk>/resilience/": Endpoint({"GET": QUESTION}, "site"),
     f"api/v1/reservations/{DRF_PK}/install/": Endpoint({"POST": WRITE}, "reservation"),
@@ -163,6 +175,11 @@ ENDPOINTS: dict[str, Endpoint] = {
     "sites/import/": Endpoint({"GET": WRITE, "POST": WRITE}),  # POST queues an import job
     "imports/<int:pk>/": Endpoint({"GET": WRITE}, "import_job"),
     "feasibility/": Endpoint({"GET": QUESTION, "POST": WRITE}),  # POST reserves the placements
+    "workloads/": Endpoint({"GET": READ}),
+    "workloads/new/": Endpoint({"GET": WRITE, "POST": WRITE}),
+    "workloads/<int:pk>/": Endpoint({"GET": READ}, "workload"),
+    "workloads/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "workload"),
+    "site-selection/": Endpoint({"GET": QUESTION}),
     "nodes/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "nodes/<int:pk>/delete/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "<slug:kind_key>/new/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
@@ -354,6 +371,10 @@ def build_world(users: dict[str, User]) -> dict:
         "reservation": reservation,
         "fabric": fabric,
         "switch": switch,
+        "throughput_basis": ThroughputBasis.objects.create(
+            model=node.model, reference_workload="llama2-70b", kind="measured", tokens_per_s_per_system=10.0
+        ),
+        "workload": Workload.objects.create(name="Perm workload", model=node.model, quantity=1),
     }
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
     return {"objects": objects, "users": users, "tokens": tokens}
@@ -396,6 +417,8 @@ def query_string(world: dict, case: Case) -> str:
         query = {"rack": o["rack"].pk, "model": "cpu-2u", "quantity": 1}
     elif case.route == "api/v1/racks/<int:pk>/retrofits/" and case.method == "GET":
         query = {"model": "cpu-2u", "quantity": 1}  # the rack is in the path (an unknown parameter is a 400)
+    elif case.route == "site-selection/" and case.method == "GET":
+        query = {"workload": o["workload"].pk}
     elif case.route == "feasibility/" and case.method == "GET":
         query = {"site": o["site"].pk, "model": "cpu-2u", "quantity": 1}
     elif case.route == "api/v1/sites/import/":
@@ -444,15 +467,20 @@ def form_copy_data(kind: str, obj, *, tweak: dict) -> dict:
     return data
 
 
+def patch_body(obj) -> dict:
+    """A PATCH changing one text field (a throughput basis has no name: its system)."""
+    return {"system": "Perm patch"} if isinstance(obj, ThroughputBasis) else {"name": "Perm patch"}
+
+
 def request_body(world: dict, case: Case):
     o = world["objects"]
     route, key = case.route, case.method_key
     bulk_prefix = route.split("/")[2] if route.count("/") == 3 and route.startswith("api/v1/") else None
-    if bulk_prefix in API_RESOURCES and case.method in ("PUT", "PATCH", "DELETE"):
-        obj = world["objects"][API_RESOURCES[bulk_prefix]]  # a bulk operation on the resource's world object
+    if bulk_prefix in API_RESOURCES_ALL and case.method in ("PUT", "PATCH", "DELETE"):
+        obj = world["objects"][API_RESOURCES_ALL[bulk_prefix]]  # a bulk operation on the resource's world object
         if case.method == "DELETE":
             return [{"id": obj.pk}]
-        return [{"id": obj.pk, **({"name": "Perm patch"} if case.method == "PATCH" else api_copy_body(obj))}]
+        return [{"id": obj.pk, **(patch_body(obj) if case.method == "PATCH" else api_copy_body(obj))}]
     if case.method in ("GET", "DELETE", "OPTIONS"):
         return None
     if route == "api/v1/auth/token/" or route == "accounts/login/":
@@ -466,6 +494,8 @@ def request_body(world: dict, case: Case):
         if key == "POST:commit":
             body["commit"] = True
         return body
+    if route == "api/v1/site-selection/":
+        return {"workload": o["workload"].pk}
     if route == "api/v1/what-if/":
         return {"site": o["site"].pk, "fail": [{"kind": "pdu", "id": o["pdu"].pk}]}
     if route.startswith("api/v1/reservations/"):
@@ -477,6 +507,17 @@ def request_body(world: dict, case: Case):
         return {"document": SimpleUploadedFile("site.json", document), "name": "Perm web", "slug": "perm-web"}
     if route == "place/":
         return {"rack": o["rack"].pk, "model": "cpu-2u", "quantity": 1, "status": "planned"}
+    if route in ("workloads/new/", "workloads/<int:pk>/edit/"):
+        name = "Perm copy workload" if route == "workloads/new/" else "Perm edit"
+        return {
+            "name": name,
+            "kind": "inference",
+            "model": o["workload"].model_id,
+            "quantity": 1,
+            "reference_workload": "llama2-70b",
+            "scenario": "server",
+            "growth_pct_per_quarter": 0,
+        }
     if route == "nodes/<int:pk>/edit/":
         return {"rack": o["rack"].pk, "u_position": 10, "name": "Perm edit", "status": "planned"}
     if route in ("nodes/<int:pk>/delete/", "<slug:kind_key>/<int:pk>/delete/"):
@@ -488,10 +529,10 @@ def request_body(world: dict, case: Case):
     if route.startswith("api/v1/"):
         obj = case_object(world, case)
         if case.method == "PATCH":
-            return {"name": "Perm patch"}
+            return patch_body(obj)
         if obj is None:  # create: a copy of the resource's world object
             prefix = route.split("/")[2]
-            obj = world["objects"][API_RESOURCES[prefix]]
+            obj = world["objects"][API_RESOURCES_ALL[prefix]]
         return api_copy_body(obj)
     raise AssertionError(f"{case}: no request body defined in {__name__}.request_body")
 

@@ -37,7 +37,8 @@ PAGES = {
     "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 15),
     "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 18),
     "feasibility-empty": (lambda s: "/feasibility/", 5),
-    "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 17),
+    # + the throughput basis of the KPIs
+    "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 18),
     "site-new": (lambda s: "/sites/new/", 3),
     "site-edit": (lambda s: f"/sites/{s['site'].pk}/edit/", 4),
     "site-delete": (lambda s: f"/sites/{s['site'].pk}/delete/", 5),
@@ -54,7 +55,36 @@ PAGES = {
     "node-model-edit": (lambda s: "/node-models/1/edit/", 5),
     "node-edit": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/edit/", 6),
     "node-delete": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/delete/", 4),
+    # the AI-factory pages (issue 17)
+    "workload-list": (lambda s: (_workload(), "/workloads/")[1], 4),
+    "workload-new": (lambda s: "/workloads/new/", 4),
+    "workload-detail": (lambda s: f"/workloads/{_workload().pk}/", 5),
+    "workload-edit": (lambda s: f"/workloads/{_workload().pk}/edit/", 5),
+    "site-selection-empty": (lambda s: "/site-selection/", 4),
+    # every site of the world (the two built, caches cold), each: its headroom bound (token, snapshot), the snapshot
+    # for feasibility, its N-1 sweep with the plan placed (no query); constant in the racks of each site
+    "site-selection": (lambda s: _cold(f"/site-selection/?workload={_workload().pk}&hardware_usd_per_system=1"), 51),
 }
+
+
+def _cold(url: str) -> str:
+    """Forget every process cache of site figures, so each size starts as a first request."""
+    from planner import headroom, resilience, selectors
+
+    for cache in (selectors.budget_cache, headroom._site_headroom_cache, resilience._sweep_cache):
+        cache.clear()
+    return url
+
+
+def _workload():
+    from planner.models import Workload
+    from racks.models import NodeModel
+
+    workload, _ = Workload.objects.get_or_create(
+        name="Query workload",
+        defaults={"model": NodeModel.objects.get(slug="dgx-b200"), "quantity": 2, "availability_target_pct": 99.982},
+    )
+    return workload
 
 
 @pytest.fixture
