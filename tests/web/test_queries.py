@@ -29,12 +29,18 @@ PAGES = {
     "rack-retrofit-plan": (lambda s: f"/racks/{s['racks'][0].pk}/?model=dgx-b200&quantity=3", 16),
     "rack-retrofit-target": (lambda s: f"/racks/{s['racks'][0].pk}/?target_kw=80", 16),
     "catalogue": (lambda s: "/catalogue/", 4),
-    "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 7),
+    "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 8),  # + the site's rooms (suggest in a room)
     # the check reuses the form's rack (with its site): no second rack read
-    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 18),
+    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 19),
     "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 15),
-    "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 18),
+    "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 19),
     "feasibility-empty": (lambda s: "/feasibility/", 5),
+    # the dashboard's Feasibility button: the site preselected, nothing asked (was a 400)
+    "feasibility-site": (lambda s: f"/feasibility/?site={s['site'].pk}", 5),
+    "place-suggest-room": (
+        lambda s: f"/place/?site={s['site'].pk}&room={s['room'].pk}&model=dgx-h100&quantity=3&suggest=1",
+        20,  # + the chosen room's lookup
+    ),
     "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 17),
     "site-new": (lambda s: "/sites/new/", 3),
     "site-edit": (lambda s: f"/sites/{s['site'].pk}/edit/", 4),
