@@ -132,6 +132,12 @@ class RackForm(PlannerModelForm):
         if self.site is not None:
             self.fields["row"].queryset = Row.objects.filter(room__site=self.site).select_related("room")
         self.fields["row"].label_from_instance = lambda row: f"{row.room.name} / {row.name}"
+        row = self.initial.get("row")
+        if self.instance.pk is None and "position" not in self.initial and row is not None:
+            # A new rack goes to the row's next free slot (a default of 1 collided with the first rack).
+            from planner.services.bulk import rack_next_position
+
+            self.initial["position"] = rack_next_position(row_id=getattr(row, "pk", row))
 
 
 class PowerSourceForm(PlannerModelForm):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.web import crud, imports, placement, resilience, views
+from planner.web import bulk, crud, imports, placement, resilience, views
 from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
@@ -23,6 +23,8 @@ urlpatterns = [
     path("feasibility/", placement.feasibility, name="feasibility"),
     path("nodes/<int:pk>/edit/", placement.node_edit, name="node-edit"),
     path("nodes/<int:pk>/delete/", placement.node_delete, name="node-delete"),
+    path("rows/<int:pk>/racks/bulk/", bulk.row_racks_bulk, name="row-racks-bulk"),
+    path("racks/<int:pk>/clone/", bulk.rack_clone, name="rack-clone"),
     path(f"{KIND}/new/", crud.create, name="object-create"),
     path(f"{KIND}/<int:pk>/edit/", crud.edit, name="object-edit"),
     path(f"{KIND}/<int:pk>/delete/", crud.delete, name="object-delete"),

@@ -47,7 +47,9 @@ PAGES = {
     "site-delete": (lambda s: f"/sites/{s['site'].pk}/delete/", 5),
     "room-new": (lambda s: f"/rooms/new/?site={s['site'].pk}", 5),
     "row-edit": (lambda s: f"/rows/{s['rows'][0].pk}/edit/", 6),
-    "rack-new": (lambda s: f"/racks/new/?row={s['rows'][0].pk}", 5),
+    "rack-new": (lambda s: f"/racks/new/?row={s['rows'][0].pk}", 6),  # + the row's next free position
+    "row-racks-bulk": (lambda s: f"/rows/{s['rows'][0].pk}/racks/bulk/", 7),  # + next position, the sources
+    "rack-clone": (lambda s: f"/racks/{s['racks'][0].pk}/clone/", 5),
     "rack-edit": (lambda s: f"/racks/{s['racks'][0].pk}/edit/", 5),
     "rack-delete": (lambda s: f"/racks/{s['racks'][0].pk}/delete/", 5),
     "power-source-new": (lambda s: f"/power-sources/new/?site={s['site'].pk}", 6),
