@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "django_tables2",
+    "import_export",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",

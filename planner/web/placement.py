@@ -286,15 +286,30 @@ def feasibility(request: HttpRequest) -> HttpResponse:
                 messages.error(request, "Nothing fits now: no placement to reserve.")
             else:
                 try:
-                    nodes = services.feasibility_commit(model_id=model.pk, placements=plan.placements)
+                    # One reservation holds the set (the reservations page installs or releases it together);
+                    # the page reserves what fits (partial), as its button says.
+                    reservation, _ = services.reservation_commit(
+                        site_id=site.pk,
+                        model_id=model.pk,
+                        quantity=quantity,
+                        plan=plan,
+                        partial=True,
+                        user_id=request.user.pk,
+                    )
                 except services.PlacementRejected as exc:
                     failing = ", ".join(exc.result.failing)
                     messages.error(
                         request, f"The site changed since the plan was made ({failing}); nothing was reserved."
                     )
+                except services.Conflict as exc:
+                    messages.error(request, exc.payload.get("detail", str(exc)))
                 else:
-                    messages.success(request, f"Reserved {len(nodes)} x {model.name} as planned nodes at {site.name}.")
-                    return redirect("site-dashboard", site.pk)
+                    messages.success(
+                        request,
+                        f"Reserved {reservation.quantity} x {model.name} as planned nodes at {site.name} "
+                        f"(reservation {reservation.pk}).",
+                    )
+                    return redirect("reservation-detail", reservation.pk)
         context.update(
             {
                 "plan": plan.to_dict(),

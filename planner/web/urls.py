@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.web import bulk, crud, imports, placement, resilience, views
+from planner.web import bulk, crud, imports, list_import, lists, placement, reservations, resilience, views
 from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
@@ -23,6 +23,13 @@ urlpatterns = [
     path("feasibility/", placement.feasibility, name="feasibility"),
     path("nodes/<int:pk>/edit/", placement.node_edit, name="node-edit"),
     path("nodes/<int:pk>/delete/", placement.node_delete, name="node-delete"),
+    path("search/", lists.search, name="search"),
+    path("lists/<slug:kind_key>/", lists.object_list, name="object-list"),
+    path("lists/<slug:kind_key>/bulk-edit/", lists.bulk_edit, name="object-bulk-edit"),
+    path("lists/<slug:kind_key>/bulk-delete/", lists.bulk_delete, name="object-bulk-delete"),
+    path("lists/<slug:kind_key>/import/", list_import.object_import, name="object-import"),
+    path("reservations/", reservations.reservation_list, name="reservation-list"),
+    path("reservations/<int:pk>/", reservations.reservation_detail, name="reservation-detail"),
     path("rows/<int:pk>/racks/bulk/", bulk.row_racks_bulk, name="row-racks-bulk"),
     path("racks/<int:pk>/clone/", bulk.rack_clone, name="rack-clone"),
     path(f"{KIND}/new/", crud.create, name="object-create"),

@@ -15,6 +15,18 @@ pytestmark = pytest.mark.django_db
 # again before the build is cached): every page here is its site's first, so the counts include them. Pages with a
 # History section read it in one query (the rack page: two, the rack's and its nodes' trails; a third only when a
 # shown node change needs an older record as its baseline, which these sites never do).
+LIST_QUERIES = {
+    "sites": 5,
+    "rooms": 6,
+    "rows": 7,
+    "racks": 7,
+    "pdus": 6,
+    "power-sources": 6,
+    "cooling-loops": 7,
+    "node-models": 5,
+    "nodes": 7,
+    "reservations": 6,
+}
 PAGES = {
     "site-list": (lambda s: "/", 9),  # + the nodes per (rack, model) for their heat (engine node_heat_kw)
     # + the site's token before the snapshot and again before its N-1 sweep is cached
@@ -60,7 +72,30 @@ PAGES = {
     "node-model-edit": (lambda s: "/node-models/1/edit/", 5),
     "node-edit": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/edit/", 6),
     "node-delete": (lambda s: f"/nodes/{s['racks'][0].nodes.get().pk}/delete/", 4),
+    # Issue 16 lists: the request's three, a count and one page of rows (parents joined, counts annotated), and one
+    # query per choice filter rendered (sites, rooms, models).
+    **{f"list-{kind}": (lambda s, kind=kind: f"/lists/{kind}/", n) for kind, n in LIST_QUERIES.items()},
+    "list-racks-filtered": (lambda s: f"/lists/racks/?site={s['site'].pk}&q=K&sort=-name&per_page=5&page=1", 8),
+    "list-racks-csv": (lambda s: f"/lists/racks/?site={s['site'].pk}&_export=csv", 5),  # every row, one query
+    "list-import-racks": (lambda s: "/lists/racks/import/", 3),
+    "search": (lambda s: "/search/?q=K0", 12),  # + one query per kind searched (nine)
+    # the reservations with their nodes (prefetched), the planned nodes in none, the site choices
+    "reservations": (lambda s: "/reservations/", 6),
+    # + its nodes, its own history and its nodes' trail
+    "reservation-detail": (lambda s: _reservation_url(s), 7),
 }
+
+
+def _reservation_url(s) -> str:
+    """A held reservation of the site's nodes (made before the count starts)."""
+    from planner.models import Reservation
+
+    nodes = [rack.nodes.get() for rack in s["racks"]]
+    reservation = Reservation.objects.create(
+        site=s["site"], model=nodes[0].model, quantity=len(nodes), node_ids=[n.pk for n in nodes]
+    )
+    reservation.nodes.set(nodes)
+    return f"/reservations/{reservation.pk}/"
 
 
 @pytest.fixture
