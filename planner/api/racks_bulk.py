@@ -57,7 +57,7 @@ class RowRacksBulkMixin:
         responses={201: RackSerializer(many=True)},
         summary="Add a row of racks with their PDUs (all or nothing)",
     )
-    @action(detail=True, methods=["post"], url_path="racks/bulk")
+    @action(detail=True, methods=["post"], url_path="racks/bulk", pagination_class=None)
     def racks_bulk(self, request, pk=None):
         row = self.get_object()
         body = RowRacksBulkSerializer(data=request.data)
