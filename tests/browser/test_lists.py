@@ -108,7 +108,7 @@ def test_search_a_rack_from_the_header(new_page):
     s = build_site(3)
     page = new_page()
     log_in(page, "engineer")
-    box = page.get_by_label("Search by name")
+    box = page.get_by_label("Quick find")
     box.fill("K02")
     box.press("Enter")
     page.wait_for_url("**/search/?q=K02")
