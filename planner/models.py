@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from racks.models import Site
 
@@ -120,6 +121,12 @@ class Reservation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    node_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Ids of the nodes it reserved: their audit trail stays readable after a release deletes them.",
+    )
+    history = HistoricalRecords(excluded_fields=["idempotency_key"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

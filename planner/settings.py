@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "django_tables2",
+    "import_export",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -226,6 +228,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CheckStatusEnum": ["ok", "warn", "fail"],
         "FailureKindEnum": ["power_source", "pdu", "side", "cooling_loop", "cooling_unit"],
+        # a PDU's side and phases, also in the row-of-racks template (planner/api/racks_bulk.py)
+        "SideEnum": "racks.models.Pdu.Side",
+        "PhasesEnum": "racks.models.Pdu.Phases",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -181,6 +181,17 @@ class RackSerializer(PlannerModelSerializer):
         model = Rack
         fields = ["id", *WRITABLE_FIELDS["rack"]]
 
+    def to_internal_value(self, data):
+        attrs = super().to_internal_value(data)
+        given = hasattr(data, "get") and data.get("position") is not None
+        if self.instance is None and not given and attrs.get("row") is not None:
+            from planner.services.bulk import rack_next_position
+
+            # A new rack without a position takes the row's next free slot (the default 1 collided), before the
+            # unique-together validators run.
+            attrs["position"] = rack_next_position(row_id=attrs["row"].pk)
+        return attrs
+
     def validate(self, attrs):
         attrs = super().validate(attrs)
         model_clean(self, attrs)  # not shorter than its nodes; not moved while the old site or room refers to it

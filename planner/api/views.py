@@ -20,6 +20,7 @@ from planner.api import serializers as s
 from planner.api.brief import BriefMixin, with_brief
 from planner.api.bulk import BulkMixin
 from planner.api.history import HistoryMixin
+from planner.api.racks_bulk import RackCloneMixin, RowRacksBulkMixin
 from racks.models import Fabric, Node, NodeModel, Pdu, PowerSource, Rack, Room, Row, Site, Switch
 
 ID_PATTERN = re.compile(r"[0-9]{1,18}")
@@ -77,7 +78,7 @@ class RowFilter(filters.FilterSet):
 
 
 @with_brief
-class RowViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
+class RowViewSet(BriefMixin, HistoryMixin, RowRacksBulkMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Row.objects.all()
     serializer_class = s.RowSerializer
     filterset_class = RowFilter
@@ -96,7 +97,7 @@ class RackFilter(filters.FilterSet):
 
 
 @with_brief
-class RackViewSet(BriefMixin, HistoryMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
+class RackViewSet(BriefMixin, HistoryMixin, RackCloneMixin, ConfirmDeleteMixin, BulkMixin, viewsets.ModelViewSet):
     queryset = Rack.objects.all()
     serializer_class = s.RackSerializer
     filterset_class = RackFilter

@@ -350,7 +350,8 @@ def reservation_commit(
                 )
             nodes = feasibility_commit(model_id=model_id, placements=plan.placements)
             reservation.quantity = len(nodes)
-            reservation.save(update_fields=["quantity", "updated_at"])
+            reservation.node_ids = [n.pk for n in nodes]
+            reservation.save(update_fields=["quantity", "node_ids", "updated_at"])
             reservation.nodes.set(nodes)
     except IntegrityError:
         if not idempotency_key:

@@ -136,6 +136,12 @@ class RackForm(PlannerModelForm):
         if self.site is not None:
             self.fields["row"].queryset = Row.objects.filter(room__site=self.site).select_related("room")
         self.fields["row"].label_from_instance = lambda row: f"{row.room.name} / {row.name}"
+        row = self.initial.get("row")
+        if self.instance.pk is None and "position" not in self.initial and row is not None:
+            # A new rack goes to the row's next free slot (a default of 1 collided with the first rack).
+            from planner.services.bulk import rack_next_position
+
+            self.initial["position"] = rack_next_position(row_id=getattr(row, "pk", row))
 
 
 class PowerSourceForm(PlannerModelForm):
@@ -227,18 +233,35 @@ class CoolingLoopForm(PendingRacksMixin, PlannerModelForm):
             "approach_c": "Direct-liquid and immersion loops: node supply = facility supply + approach; empty = not "
             "given (the supply temperature is then checked at the facility side only).",
             "redundant_units": "Units held in reserve: N+1 → 1.",
-            "racks": "Select the racks a rear door, in-row unit or CDU serves; none selected = the whole room "
-            "(or site). Hold Ctrl/⌘ to select several.",
+            "racks": "Tick the racks a rear door, in-row unit or CDU serves (the loop's room's racks, with their "
+            "row); none ticked = the whole room (or site).",
         }
-        widgets = {"racks": forms.SelectMultiple(attrs={"size": 8})}
+        widgets = {"racks": forms.CheckboxSelectMultiple(attrs={"class": "checklist"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].empty_label = "- none: the loop serves the whole site -"
         if self.site is not None:
             self.fields["room"].queryset = Room.objects.filter(site=self.site)
-            self.fields["racks"].queryset = Rack.objects.filter(row__room__site=self.site).select_related("row__room")
-        self.fields["racks"].label_from_instance = _rack_label
+            racks = Rack.objects.filter(row__room__site=self.site).select_related("row__room")
+            room_id = self._room_id()
+            if room_id is not None:  # the loop's room: only its racks, labelled by row
+                racks = racks.filter(row__room_id=room_id)
+                self.fields["racks"].label_from_instance = _rack_in_room_label
+            else:
+                self.fields["racks"].label_from_instance = _rack_label
+            self.fields["racks"].queryset = racks.order_by("row__name", "position", "name")
+        else:
+            self.fields["racks"].label_from_instance = _rack_label
+
+    def _room_id(self) -> int | None:
+        """The room the form is about: the submitted one, else the initial one, else the loop's."""
+        if self.is_bound:
+            value = self.data.get(self.add_prefix("room"), "")
+        else:
+            value = self.initial.get("room", self.instance.room_id if self.instance.pk else None)
+        value = getattr(value, "pk", value)
+        return int(value) if str(value or "").isdigit() else None
 
 
 class NodeModelForm(PlannerModelForm):
@@ -282,6 +305,10 @@ def _rack_label(rack: Rack) -> str:
     return f"{rack.row.room.name} / {rack.row.name} / {rack.name}"
 
 
+def _rack_in_room_label(rack: Rack) -> str:
+    return f"{rack.row.name} / {rack.name}"
+
+
 class NodeForm(forms.Form):
     """Move, rename or change the status of a placed node (the service re-runs every rule on a move)."""
 
@@ -312,6 +339,13 @@ class PlaceForm(forms.Form):
     """The placement wizard: a rack, a model and a quantity (and, for one unit, a U). Same bounds as
     ``POST /api/v1/placements/check/`` (``planner.validation``), so the page and the API accept the same input."""
 
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(),
+        required=False,
+        label="Room (for suggestions)",
+        empty_label="— any room of the site —",
+        help_text="Suggest racks in this room only; empty = the chosen rack's room, else the whole site.",
+    )
     rack = forms.ModelChoiceField(queryset=Rack.objects.none(), label="Rack", empty_label="— choose a rack —")
     model = forms.ModelChoiceField(
         queryset=NodeModel.objects.order_by("vendor", "max_power_kw", "name"),
@@ -348,6 +382,8 @@ class PlaceForm(forms.Form):
         super().__init__(*args, **kwargs)
         racks = Rack.objects.select_related("row__room__site").order_by("row__room__name", "row__name", "position")
         self.fields["rack"].queryset = racks.filter(row__room__site=site) if site is not None else racks.none()
+        rooms = Room.objects.order_by("name")
+        self.fields["room"].queryset = rooms.filter(site=site) if site is not None else rooms.none()
         self.fields["rack"].label_from_instance = _rack_label
         self.fields["model"].label_from_instance = lambda m: f"{m.name} ({m.max_power_kw:g} kW, {m.u_height} U)"
         for name, field in self.fields.items():

@@ -23,7 +23,7 @@ def _text(value) -> str:
     if value is None or value == "":
         return "empty"
     if isinstance(value, list):  # a many-to-many field: the linked objects' labels
-        return ", ".join(value) if value else "none"
+        return ", ".join(map(str, value)) if value else "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:

@@ -80,11 +80,39 @@ def _check(form: PlaceForm) -> dict:
     }
 
 
-def _by_rack(placements) -> list[dict]:
-    """A plan's placements grouped by rack, in plan order: rack id, name, count and U positions."""
+def rack_labels(snapshot) -> dict[int, str]:
+    """Rack id -> "room / row / rack" from a site snapshot (no query): racks of two halls may share a name."""
+    rooms = {room.id: room.name for room in snapshot.rooms}
+    rows = {row.id: (rooms.get(row.room_id, ""), row.name) for row in snapshot.rows}
+    return {rack.id: " / ".join((*rows.get(rack.row_id, ("", "")), rack.name)) for rack in snapshot.racks}
+
+
+def room_snapshot(snapshot, room_id: int):
+    """The site snapshot with only one room's rows and racks (the other loads stay in every context)."""
+    rows = [row for row in snapshot.rows if row.room_id == room_id]
+    row_ids = {row.id for row in rows}
+    racks = [rack for rack in snapshot.racks if rack.row_id in row_ids]
+    return selectors.SiteSnapshot(
+        snapshot.site,
+        [room for room in snapshot.rooms if room.id == room_id],
+        rows,
+        racks,
+        {rack.id: snapshot.contexts[rack.id] for rack in racks},
+        snapshot.models,
+        loops=snapshot.loops,
+        budgets=snapshot.budgets,
+        gpus_by_slug=snapshot.gpus_by_slug,
+    )
+
+
+def _by_rack(placements, labels: dict[int, str] | None = None) -> list[dict]:
+    """A plan's placements grouped by rack, in plan order: rack id, name (room / row / rack when ``labels``
+    gives it), count and U positions."""
+    labels = labels or {}
     by_rack: OrderedDict[int, dict] = OrderedDict()
     for p in placements:
-        entry = by_rack.setdefault(p["rack"], {"rack": p["rack"], "name": p["rack_name"], "count": 0, "u": []})
+        name = labels.get(p["rack"], p["rack_name"])
+        entry = by_rack.setdefault(p["rack"], {"rack": p["rack"], "name": name, "count": 0, "u": []})
         entry["count"] += 1
         entry["u"].append(p["u_position"])
     return list(by_rack.values())
@@ -95,11 +123,17 @@ def _suggest(site: Site, form: PlaceForm) -> dict | None:
     model, quantity = form.cleaned_data.get("model"), form.cleaned_data.get("quantity")
     if model is None or not quantity:
         return None
-    plan = planning.plan_feasibility(selectors.site_snapshot(site.pk), selectors.node_model_spec(model), quantity)
+    snapshot = selectors.site_snapshot(site.pk)
+    room, rack = form.cleaned_data.get("room"), form.cleaned_data.get("rack")
+    room_id = room.pk if room is not None else (rack.row.room_id if rack is not None else None)
+    if room_id is not None:
+        snapshot = room_snapshot(snapshot, room_id)
+    plan = planning.plan_feasibility(snapshot, selectors.node_model_spec(model), quantity)
     return {
         "model": model,
         "quantity": quantity,
-        "racks": _by_rack(plan.placements),
+        "room": snapshot.rooms[0] if room_id is not None and snapshot.rooms else None,
+        "racks": _by_rack(plan.placements, rack_labels(snapshot)),
         "unplaced": plan.unplaced,
         "binding": [{"code": c, "label": rule_label(c), "count": n} for c, n in plan.binding.items()],
     }
@@ -238,31 +272,50 @@ def feasibility(request: HttpRequest) -> HttpResponse:
     if commit and not can_write(request.user):
         raise PermissionDenied("Only facilities users may reserve placements.")
     data = request.POST if commit else request.GET
-    form = FeasibilityForm(data if ("site" in data or commit) else None)
+    # A question is asked once a model is chosen; ``?site=`` alone (the dashboard's button) preselects the site.
+    asked = commit or "model" in data or "quantity" in data
+    initial = {"site": data["site"]} if not asked and str(data.get("site", "")).isdigit() else {}
+    form = FeasibilityForm(data if asked else None, initial=initial)
     context = {"form": form, "plan": None}
     if form.is_bound and form.is_valid():
         site, model, quantity = form.cleaned_data["site"], form.cleaned_data["model"], form.cleaned_data["quantity"]
-        plan = planning.plan_feasibility(selectors.site_snapshot(site.pk), selectors.node_model_spec(model), quantity)
+        snapshot = selectors.site_snapshot(site.pk)
+        plan = planning.plan_feasibility(snapshot, selectors.node_model_spec(model), quantity)
         if commit:
             if not plan.placements:
                 messages.error(request, "Nothing fits now: no placement to reserve.")
             else:
                 try:
-                    nodes = services.feasibility_commit(model_id=model.pk, placements=plan.placements)
+                    # One reservation holds the set (the reservations page installs or releases it together);
+                    # the page reserves what fits (partial), as its button says.
+                    reservation, _ = services.reservation_commit(
+                        site_id=site.pk,
+                        model_id=model.pk,
+                        quantity=quantity,
+                        plan=plan,
+                        partial=True,
+                        user_id=request.user.pk,
+                    )
                 except services.PlacementRejected as exc:
                     failing = ", ".join(exc.result.failing)
                     messages.error(
                         request, f"The site changed since the plan was made ({failing}); nothing was reserved."
                     )
+                except services.Conflict as exc:
+                    messages.error(request, exc.payload.get("detail", str(exc)))
                 else:
-                    messages.success(request, f"Reserved {len(nodes)} x {model.name} as planned nodes at {site.name}.")
-                    return redirect("site-dashboard", site.pk)
+                    messages.success(
+                        request,
+                        f"Reserved {reservation.quantity} x {model.name} as planned nodes at {site.name} "
+                        f"(reservation {reservation.pk}).",
+                    )
+                    return redirect("reservation-detail", reservation.pk)
         context.update(
             {
                 "plan": plan.to_dict(),
                 "site": site,
                 "model": model,
-                "by_rack": _by_rack(plan.placements),
+                "by_rack": _by_rack(plan.placements, rack_labels(snapshot)),
                 "binding": [
                     {"code": c, "label": rule_label(c), "rule": rule_text(c), "count": n}
                     for c, n in plan.binding.items()

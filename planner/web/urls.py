@@ -1,6 +1,18 @@
 from django.urls import path
 
-from planner.web import ai, crud, fabric, imports, placement, resilience, views
+from planner.web import (
+    ai,
+    bulk,
+    crud,
+    fabric,
+    imports,
+    list_import,
+    lists,
+    placement,
+    reservations,
+    resilience,
+    views,
+)
 from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
@@ -29,6 +41,15 @@ urlpatterns = [
     path("workloads/<int:pk>/", ai.workload_detail, name="workload-detail"),
     path("workloads/<int:pk>/edit/", ai.workload_form, name="workload-edit"),
     path("site-selection/", ai.site_selection, name="site-selection"),
+    path("search/", lists.search, name="search"),
+    path("lists/<slug:kind_key>/", lists.object_list, name="object-list"),
+    path("lists/<slug:kind_key>/bulk-edit/", lists.bulk_edit, name="object-bulk-edit"),
+    path("lists/<slug:kind_key>/bulk-delete/", lists.bulk_delete, name="object-bulk-delete"),
+    path("lists/<slug:kind_key>/import/", list_import.object_import, name="object-import"),
+    path("reservations/", reservations.reservation_list, name="reservation-list"),
+    path("reservations/<int:pk>/", reservations.reservation_detail, name="reservation-detail"),
+    path("rows/<int:pk>/racks/bulk/", bulk.row_racks_bulk, name="row-racks-bulk"),
+    path("racks/<int:pk>/clone/", bulk.rack_clone, name="rack-clone"),
     path(f"{KIND}/new/", crud.create, name="object-create"),
     path(f"{KIND}/<int:pk>/edit/", crud.edit, name="object-edit"),
     path(f"{KIND}/<int:pk>/delete/", crud.delete, name="object-delete"),

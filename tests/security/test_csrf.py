@@ -7,6 +7,7 @@ the check by default."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -19,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from planner import transfer
+from planner.models import Reservation
 from planner.web import crud
 from planner.web.forms import KIND_FORMS
 from racks.models import NodeModel, Site
@@ -133,6 +135,10 @@ def world():
         model=NodeModel.objects.get(slug="cpu-2u"),
         empty_rack=f.RackFactory(row=made["row"], position=rack.position + 1000),
     )
+    made["reservation"] = Reservation.objects.create(
+        site=made["site"], model=made["node"].model, quantity=1, requested=1, node_ids=[made["node"].pk]
+    )
+    made["reservation"].nodes.set([made["node"]])
     made["objects"] = {
         "sites": made["site"],
         "rooms": made["room"],
@@ -200,6 +206,54 @@ def write_forms(world) -> list[tuple[str, str, dict, tuple[int, ...]]]:
         ("node-delete", f"/nodes/{node.pk}/delete/", {}, (302,)),
         ("feasibility", "/feasibility/", {"site": site.pk, "model": model.slug, "quantity": 1}, (302,)),
         ("workload-create", "/workloads/new/", workload_data(model, "Csrf workload"), (302,)),
+        # Issue 16: bulk edit and delete from the lists, the import, bulk entry, a reservation's set actions.
+        (
+            "lists-bulk-edit",
+            "/lists/racks/bulk-edit/",
+            {"selected": [world["empty_rack"].pk], "apply": "1", "u_height": 44},
+            (302,),
+        ),
+        (
+            "lists-bulk-delete",
+            "/lists/racks/bulk-delete/",
+            {"selected": [world["empty_rack"].pk], "apply": "1", "sure": "1", "confirm": "true"},
+            (302,),
+        ),
+        (
+            "lists-import",
+            "/lists/racks/import/",
+            {
+                "content": base64.b64encode(
+                    f"row,name,position,max_load_kg,empty_weight_kg\n{rack.row_id},CSRF-imp,3001,900,90\n".encode()
+                ).decode(),
+                "name": "racks.csv",
+            },
+            (302,),
+        ),
+        (
+            "row-racks-bulk",
+            f"/rows/{rack.row_id}/racks/bulk/",
+            {
+                "count": 2,
+                "name_prefix": "CSRF-",
+                "first_number": 1,
+                "digits": 2,
+                "first_position": 3010,
+                "u_height": 42,
+                "width_mm": 600,
+                "depth_mm": 1200,
+                "max_load_kg": 1000,
+                "empty_weight_kg": 100,
+                "pdu_sides": ["A", "B"],
+                "pdu_phases": 3,
+                "pdu_voltage_v": 415,
+                "pdu_current_a": 32,
+                "pdu_power_factor": 1,
+            },
+            (302,),
+        ),
+        ("rack-clone", f"/racks/{rack.pk}/clone/", {"name": "CSRF clone", "position": 3020}, (302,)),
+        ("reservation-release", f"/reservations/{world['reservation'].pk}/", {"action": "release"}, (302,)),
         (
             "site-import",
             "/sites/import/",
@@ -228,6 +282,12 @@ FORM_LABELS = [f"{kind}-{action}" for kind in crud.KINDS for action in ("create"
     "feasibility",
     "workload-create",
     "site-import",
+    "lists-bulk-edit",
+    "lists-bulk-delete",
+    "lists-import",
+    "row-racks-bulk",
+    "rack-clone",
+    "reservation-release",
 ]
 
 
@@ -289,6 +349,16 @@ def test_every_web_write_route_is_covered():
         "workload-detail",
         "workload-edit",  # the same view as workload-create
         "site-selection",
+        # Issue 16
+        "search",  # GET only
+        "object-list",  # GET only (CSV/XLSX export too)
+        "object-bulk-edit",
+        "object-bulk-delete",
+        "object-import",
+        "reservation-list",  # GET only
+        "reservation-detail",  # POST: install or release the set
+        "row-racks-bulk",
+        "rack-clone",
     }
 
 

@@ -182,6 +182,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     "site-selection/": Endpoint({"GET": QUESTION}),
     "nodes/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "nodes/<int:pk>/delete/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
+    # Issue 16: lists, bulk entry, import, search, reservations.
+    "search/": Endpoint({"GET": READ}),
+    "lists/<slug:kind_key>/": Endpoint({"GET": READ}, "kind"),
+    # a POST with the selection shows the edit form / what a delete takes (no write); the confirmed POST writes
+    "lists/<slug:kind_key>/bulk-edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
+    "lists/<slug:kind_key>/bulk-delete/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
+    "lists/<slug:kind_key>/import/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
+    "reservations/": Endpoint({"GET": READ}),
+    "reservations/<int:pk>/": Endpoint({"GET": READ, "POST": WRITE}, "reservation"),  # POST installs/releases
+    "rows/<int:pk>/racks/bulk/": Endpoint({"GET": WRITE, "POST": WRITE}, "row"),
+    "racks/<int:pk>/clone/": Endpoint({"GET": WRITE, "POST": WRITE}, "rack"),
+    f"api/v1/rows/{DRF_PK}/racks/bulk/": Endpoint({"POST": WRITE}, "row"),
+    f"api/v1/racks/{DRF_PK}/clone/": Endpoint({"POST": WRITE}, "rack"),
     "<slug:kind_key>/new/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
     "<slug:kind_key>/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
     "<slug:kind_key>/<int:pk>/delete/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
@@ -500,6 +513,39 @@ def request_body(world: dict, case: Case):
         return {"site": o["site"].pk, "fail": [{"kind": "pdu", "id": o["pdu"].pk}]}
     if route.startswith("api/v1/reservations/"):
         return None
+    if route in ("lists/<slug:kind_key>/bulk-edit/", "lists/<slug:kind_key>/bulk-delete/"):
+        return {"selected": [object_of_kind(world, case.kind).pk]}  # the form / the impact page
+    if route == "lists/<slug:kind_key>/import/":
+        from planner.web.list_import import RESOURCES
+
+        header = ",".join(RESOURCES[case.kind]().get_export_headers()) + "\n"  # no line: a clean preview
+        return {"document": SimpleUploadedFile("perm.csv", header.encode())}
+    if route == "reservations/<int:pk>/":
+        return {"action": "install"}
+    if route == "rows/<int:pk>/racks/bulk/":
+        return {
+            "count": 1,
+            "name_prefix": "Perm-",
+            "first_number": 1,
+            "digits": 2,
+            "first_position": 990,
+            "u_height": 42,
+            "width_mm": 600,
+            "depth_mm": 1200,
+            "max_load_kg": 1000,
+            "empty_weight_kg": 100,
+            "pdu_sides": ["A", "B"],
+            "pdu_phases": 3,
+            "pdu_voltage_v": 415,
+            "pdu_current_a": 32,
+            "pdu_power_factor": 1,
+        }
+    if route == "racks/<int:pk>/clone/":
+        return {"name": "Perm clone", "position": 991}
+    if route == f"api/v1/rows/{DRF_PK}/racks/bulk/":
+        return {"count": 1, "name_prefix": "PermApi-", "first_position": 992, "max_load_kg": 1000, "empty_weight_kg": 1}
+    if route == f"api/v1/racks/{DRF_PK}/clone/":
+        return {"name": "Perm clone api", "position": 993}
     if route == "api/v1/sites/import/":
         return transfer.export_site(o["site"])
     if route == "sites/import/":

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from planner.models import Reservation
 from racks.models import Node
 from tests.web.conftest import build_site
 
@@ -145,7 +146,9 @@ def test_feasibility_answers_procurement_and_reserves_for_facilities(db, proc_cl
     assert "Reserve these" not in html
     before = Node.objects.count()
     r = fac_client.post("/feasibility/", {"site": s["site"].pk, "model": "dgx-h100", "quantity": 3})
-    assert r.status_code == 302 and r["Location"] == f"/sites/{s['site'].pk}/"
+    reservation = Reservation.objects.get()  # one reservation holds the set (issue 16)
+    assert r.status_code == 302 and r["Location"] == f"/reservations/{reservation.pk}/"
+    assert reservation.quantity == 3 and reservation.nodes.count() == 3
     assert Node.objects.count() == before + 3
     assert Node.objects.filter(status="planned").count() == 3
 

@@ -15,6 +15,18 @@ pytestmark = pytest.mark.django_db
 # again before the build is cached): every page here is its site's first, so the counts include them. Pages with a
 # History section read it in one query (the rack page: two, the rack's and its nodes' trails; a third only when a
 # shown node change needs an older record as its baseline, which these sites never do).
+LIST_QUERIES = {
+    "sites": 5,
+    "rooms": 6,
+    "rows": 7,
+    "racks": 7,
+    "pdus": 6,
+    "power-sources": 6,
+    "cooling-loops": 7,
+    "node-models": 5,
+    "nodes": 7,
+    "reservations": 6,
+}
 PAGES = {
     "site-list": (lambda s: "/", 9),  # + the nodes per (rack, model) for their heat (engine node_heat_kw)
     # + the site's token before the snapshot and again before its N-1 sweep is cached
@@ -31,12 +43,18 @@ PAGES = {
     "rack-retrofit-plan": (lambda s: f"/racks/{s['racks'][0].pk}/?model=dgx-b200&quantity=3", 16),
     "rack-retrofit-target": (lambda s: f"/racks/{s['racks'][0].pk}/?target_kw=80", 16),
     "catalogue": (lambda s: "/catalogue/", 4),
-    "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 7),
+    "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 8),  # + the site's rooms (suggest in a room)
     # the check reuses the form's rack (with its site): no second rack read
-    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 18),
+    "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 19),
     "place-check-fragment": (lambda s: f"/place/check/?rack={s['racks'][0].pk}&model=dgx-b200&quantity=9", 15),
-    "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 18),
+    "place-suggest": (lambda s: f"/place/?site={s['site'].pk}&model=dgx-h100&quantity=3&suggest=1", 19),
     "feasibility-empty": (lambda s: "/feasibility/", 5),
+    # the dashboard's Feasibility button: the site preselected, nothing asked (was a 400)
+    "feasibility-site": (lambda s: f"/feasibility/?site={s['site'].pk}", 5),
+    "place-suggest-room": (
+        lambda s: f"/place/?site={s['site'].pk}&room={s['room'].pk}&model=dgx-h100&quantity=3&suggest=1",
+        20,  # + the chosen room's lookup
+    ),
     # + the throughput basis of the KPIs
     "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 18),
     "site-new": (lambda s: "/sites/new/", 3),
@@ -44,7 +62,9 @@ PAGES = {
     "site-delete": (lambda s: f"/sites/{s['site'].pk}/delete/", 5),
     "room-new": (lambda s: f"/rooms/new/?site={s['site'].pk}", 5),
     "row-edit": (lambda s: f"/rows/{s['rows'][0].pk}/edit/", 6),
-    "rack-new": (lambda s: f"/racks/new/?row={s['rows'][0].pk}", 5),
+    "rack-new": (lambda s: f"/racks/new/?row={s['rows'][0].pk}", 6),  # + the row's next free position
+    "row-racks-bulk": (lambda s: f"/rows/{s['rows'][0].pk}/racks/bulk/", 7),  # + next position, the sources
+    "rack-clone": (lambda s: f"/racks/{s['racks'][0].pk}/clone/", 5),
     "rack-edit": (lambda s: f"/racks/{s['racks'][0].pk}/edit/", 5),
     "rack-delete": (lambda s: f"/racks/{s['racks'][0].pk}/delete/", 5),
     "power-source-new": (lambda s: f"/power-sources/new/?site={s['site'].pk}", 6),
@@ -64,6 +84,17 @@ PAGES = {
     # every site of the world (the two built, caches cold), each: its headroom bound (token, snapshot), the snapshot
     # for feasibility, its N-1 sweep with the plan placed (no query); constant in the racks of each site
     "site-selection": (lambda s: _cold(f"/site-selection/?workload={_workload().pk}&hardware_usd_per_system=1"), 51),
+    # Issue 16 lists: the request's three, a count and one page of rows (parents joined, counts annotated), and one
+    # query per choice filter rendered (sites, rooms, models).
+    **{f"list-{kind}": (lambda s, kind=kind: f"/lists/{kind}/", n) for kind, n in LIST_QUERIES.items()},
+    "list-racks-filtered": (lambda s: f"/lists/racks/?site={s['site'].pk}&q=K&sort=-name&per_page=5&page=1", 8),
+    "list-racks-csv": (lambda s: f"/lists/racks/?site={s['site'].pk}&_export=csv", 5),  # every row, one query
+    "list-import-racks": (lambda s: "/lists/racks/import/", 3),
+    "search": (lambda s: "/search/?q=K0", 12),  # + one query per kind searched (nine)
+    # the reservations with their nodes (prefetched), the planned nodes in none, the site choices
+    "reservations": (lambda s: "/reservations/", 6),
+    # + its nodes, its own history and its nodes' trail
+    "reservation-detail": (lambda s: _reservation_url(s), 7),
 }
 
 
@@ -85,6 +116,18 @@ def _workload():
         defaults={"model": NodeModel.objects.get(slug="dgx-b200"), "quantity": 2, "availability_target_pct": 99.982},
     )
     return workload
+
+
+def _reservation_url(s) -> str:
+    """A held reservation of the site's nodes (made before the count starts)."""
+    from planner.models import Reservation
+
+    nodes = [rack.nodes.get() for rack in s["racks"]]
+    reservation = Reservation.objects.create(
+        site=s["site"], model=nodes[0].model, quantity=len(nodes), node_ids=[n.pk for n in nodes]
+    )
+    reservation.nodes.set(nodes)
+    return f"/reservations/{reservation.pk}/"
 
 
 @pytest.fixture
