@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.web import crud, imports, placement, resilience, views
+from planner.web import crud, imports, placement, resilience, tco, views
 from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
@@ -21,6 +21,7 @@ urlpatterns = [
     path("place/", placement.place, name="place"),
     path("place/check/", placement.place_check, name="place-check"),
     path("feasibility/", placement.feasibility, name="feasibility"),
+    path("tco/", tco.tco_page, name="tco"),
     path("nodes/<int:pk>/edit/", placement.node_edit, name="node-edit"),
     path("nodes/<int:pk>/delete/", placement.node_delete, name="node-delete"),
     path(f"{KIND}/new/", crud.create, name="object-create"),

@@ -160,6 +160,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "sites/import/": Endpoint({"GET": WRITE, "POST": WRITE}),  # POST queues an import job
     "imports/<int:pk>/": Endpoint({"GET": WRITE}, "import_job"),
     "feasibility/": Endpoint({"GET": QUESTION, "POST": WRITE}),  # POST reserves the placements
+    "tco/": Endpoint({"GET": QUESTION}),  # the TCO page: GET only, writes nothing
     "nodes/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "nodes/<int:pk>/delete/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "<slug:kind_key>/new/": Endpoint({"GET": WRITE, "POST": WRITE}, "kind"),
@@ -379,6 +380,8 @@ def query_string(world: dict, case: Case) -> str:
         query = {"model": "cpu-2u", "quantity": 1}  # the rack is in the path (an unknown parameter is a 400)
     elif case.route == "feasibility/" and case.method == "GET":
         query = {"site": o["site"].pk, "model": "cpu-2u", "quantity": 1}
+    elif case.route == "tco/" and case.method == "GET":
+        query = {"site": o["site"].pk, "model": "cpu-2u", "quantity": 1, "horizon_years": 1, "utilization_pct": 100}
     elif case.route == "api/v1/sites/import/":
         query = {"name": "Perm import", "slug": "perm-import"}
         if case.method_key == "POST:as_is":
