@@ -422,14 +422,14 @@ class UnamortizedSerializer(serializers.Serializer):
 
 
 class TcoPaybackSerializer(serializers.Serializer):
-    alternative = serializers.ChoiceField(choices=TCO_OPTION_CHOICES)
+    alternative = serializers.CharField(help_text="The option compared with on-prem (an options[].option).")
     payback_years = _nfloat(help_text="Undiscounted; null: never or unknown (reason).")
     within_horizon = serializers.BooleanField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
 
 
 class TcoBreakEvenSerializer(serializers.Serializer):
-    alternative = serializers.ChoiceField(choices=TCO_OPTION_CHOICES)
+    alternative = serializers.CharField(help_text="The option compared with on-prem (an options[].option).")
     utilization = _nfloat(help_text="On-prem is cheaper above (or below) this utilisation, NPV basis.")
     on_prem_cheaper = serializers.ChoiceField(choices=["above", "below", "always", "never"], allow_null=True)
     reason = serializers.CharField(allow_blank=True)
