@@ -463,6 +463,10 @@ def _options(inp: TcoInput, rs: _Resolved, p: _Point) -> tuple[TcoOptionCost, ..
         price, basis = rs.tiers[HYPERSCALER_ON_DEMAND]
         clouds.append((HYPERSCALER_ON_DEMAND, price, basis, True))
     for name, price, basis, per_used_hour in clouds:
+        if inp.gpu_count == 0:  # GPU-hours of an order without (known) GPUs: unknown, never 0
+            reason = "no GPUs in the order (or their count unknown): give gpus_per_node"
+            out.append(TcoOptionCost(name, None, 0.0, 0.0, 0.0, 0.0, None, None, reason, total_reason=reason))
+            continue
         if price is None:
             reason = f"{basis}: give {name}_usd_per_gpu_hour"
             out.append(

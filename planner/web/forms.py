@@ -451,6 +451,13 @@ class TcoForm(forms.Form):
         label="Idle draw (% of max)",
         help_text="Unsourced (§17.1). Empty: energy is a range from idle 0 to max power all year.",
     )
+    gpus_per_node = forms.IntegerField(
+        min_value=0,
+        max_value=1000,
+        required=False,
+        label="GPUs per system",
+        help_text="Empty: the catalogue's count for the model.",
+    )
     hardware_capex_usd = forms.FloatField(
         min_value=0.0,
         max_value=1e12,
@@ -520,6 +527,7 @@ class TcoForm(forms.Form):
             "model": d["model"],
             "quantity": d["quantity"],
             "horizon_years": d["horizon_years"] or 5,
+            "gpus_per_node": d.get("gpus_per_node"),
             "utilization": 1.0 if d.get("utilization_pct") is None else d["utilization_pct"] / 100.0,
             "idle_fraction": share("idle_pct"),
             "discount_rate": share("discount_pct"),

@@ -26,6 +26,7 @@ def test_procurement_compares_an_order(new_page, shot):
     page.get_by_label("Horizon (years)").fill("3")
     page.get_by_label("Utilisation (%)").fill("70")
     page.get_by_label("Idle draw (% of max)").fill("30")
+    page.get_by_label("GPUs per system").fill("8")
     page.get_by_label("Hardware price (USD)").fill("2000000")
     page.get_by_label("Retrofit capex (USD)").fill("50000")
     page.get_by_label("Discount rate (%/year)").fill("8")

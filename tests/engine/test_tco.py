@@ -228,8 +228,10 @@ def test_gpu_hour_tiers_sourced_defaults():
     assert mine.option(NEOCLOUD_RESERVED).total_usd == pytest.approx(64 * 8760 * 5 * 3.0)
     cfg = RetrofitConfig.from_overrides({"hyperscaler_on_demand_usd_per_gpu_hour": 5.0})
     assert compare_tco(order(gpu_family="B200"), cfg).option(HYPERSCALER_ON_DEMAND).usd_per_gpu_hour == 5.0
-    # no GPUs: no tiers
+    # no GPUs: no tiers; the caller's cloud price on no (known) GPUs is unknown, never 0
     assert compare_tco(order(gpu_count=0, cloud_usd_per_gpu_hour=None)).option(NEOCLOUD_RESERVED) is None
+    no_gpus = compare_tco(order(gpu_count=0)).option(CLOUD)
+    assert no_gpus.total_usd is None and "gpus_per_node" in no_gpus.total_reason
 
 
 def test_tornado_worked():
