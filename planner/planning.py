@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 from planner import engine
-from planner.engine.costs import site_pue
+from planner.engine.costs import HOURS_PER_YEAR, facility_energy_kwh, site_pue
 from planner.engine.fabric import bill_of_materials, rack_links, rail_demand
 from planner.engine.flow import close_coupled_cfm_split, close_coupled_credit_kw, proportional_split
 from planner.engine.inputs import NodeModelSpec, PlacedNode, Placement, RackContext
@@ -29,7 +29,6 @@ COOLING_CODES = frozenset({"COOLING_AIR_RACK", "COOLING_AIR_ROOM", "COOLING_LIQU
 # what the power options of planner.engine.retrofit_power resolve (PDUs, busway tap-offs, upstream, utility)
 POWER_CODES = frozenset({"POWER_RACK", "POWER_UPSTREAM", "POWER_SITE"})
 RETROFIT_CODES = COOLING_CODES | POWER_CODES
-HOURS_PER_YEAR = 8760
 
 
 @dataclass
@@ -460,21 +459,42 @@ def engine_retrofits_for(
     return retrofit_options(ctx, extra=((model, count),), failing_codes=tuple(failing), config=config, busways=busways)
 
 
-def order_energy(site, model: NodeModelSpec, quantity: int, config=None, *, optics_kw: float = 0.0) -> dict:
-    """Power and yearly energy of an order at max power (GPU systems train at full power), facility side, at
-    the site's PUE (``engine.costs.site_pue``: the same default as the TCO's on-prem energy)."""
+def order_energy(
+    site,
+    model: NodeModelSpec,
+    quantity: int,
+    config=None,
+    *,
+    utilization: float = 1.0,
+    idle_fraction=None,
+    optics_kw: float = 0.0,
+) -> dict:
+    """Power and yearly energy of an order, facility side, at the site's PUE (``engine.costs.site_pue``: the
+    same default as the TCO's on-prem energy) and ``engine.costs.facility_energy_kwh`` (the TCO's formula):
+    max power x (idle + (1 - idle) x utilisation) x 8,760 h x PUE. Default: max power all year (GPU systems
+    train at full power); idle None = the configured idle fraction, else 0 (the TCO's point figure).
+    ``optics_kw``: the plan's fabric optics (always on, counted at full power)."""
     from planner.retrofits import retrofit_config
 
-    it_kw = model.max_power_kw * quantity + optics_kw
-    pue, pue_basis = site_pue(site.design_pue, config or retrofit_config())
-    annual_kwh = it_kw * HOURS_PER_YEAR * pue
+    config = config or retrofit_config()
+    it_kw = model.max_power_kw * quantity
+    pue, pue_basis = site_pue(site.design_pue, config)
+    idle = idle_fraction if idle_fraction is not None else config.tco_idle_fraction_of_max
+    annual_kwh = facility_energy_kwh(it_kw, HOURS_PER_YEAR, pue, utilization, idle or 0.0)
+    annual_kwh += facility_energy_kwh(optics_kw, HOURS_PER_YEAR, pue)
+    it_kw += optics_kw
     price, carbon = site.energy_price_per_kwh, site.carbon_kg_per_kwh
+    if utilization == 1.0:
+        load = "IT load at max power"
+    else:
+        idle_text = f"idle {idle:.0%} of max" if idle is not None else "idle unknown, taken as 0"
+        load = f"IT load at max power x (idle + (1 - idle) x {utilization:.0%} utilisation; {idle_text})"
     return {
         "kw": round(it_kw, 3),
         "pue": pue,
         "annual_kwh": round(annual_kwh, 1),
         "annual_cost": None if price is None else round(annual_kwh * price, 2),
         "annual_co2_kg": None if carbon is None else round(annual_kwh * carbon, 1),
-        "basis": f"IT load at max power x 8,760 h x PUE {pue:g} ({pue_basis})"
+        "basis": f"{load} x 8,760 h x PUE {pue:g} ({pue_basis})"
         + (f"; includes {optics_kw:.3f} kW of fabric optics (reference §11.4)" if optics_kw else ""),
     }

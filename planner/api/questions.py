@@ -167,6 +167,19 @@ class FeasibilityRequest(serializers.Serializer):
         allow_null=True,
         help_text="Default PLANNER_HARDWARE_LEAD_TIME_DAYS.",
     )
+    utilization = FiniteFloatField(
+        min_value=0.0,
+        max_value=1.0,
+        default=1.0,
+        help_text="For the energy figures only: share of max power used (default 1 = max power all year).",
+    )
+    idle_fraction = FiniteFloatField(
+        min_value=0.0,
+        max_value=1.0,
+        required=False,
+        allow_null=True,
+        help_text="For the energy figures: idle draw / max draw (the TCO's idle floor; unsourced, §17.1).",
+    )
 
 
 class FeasibilityView(APIView):
@@ -211,6 +224,15 @@ class FeasibilityView(APIView):
             hardware_usd_per_system=data.get("hardware_usd_per_system"),
             hardware_lead_time_days=data.get("hardware_lead_time_days"),
         )
+        if data["utilization"] != 1.0 or data.get("idle_fraction") is not None:
+            body["energy"] = planning.order_energy(
+                data["site"],
+                spec,
+                data["quantity"],
+                utilization=data["utilization"],
+                idle_fraction=data.get("idle_fraction"),
+                optics_kw=plan.fabric["optics_kw"] if plan.fabric else 0.0,
+            )
         headers = {}
         if data["commit"]:
             reservation, replayed = services.reservation_commit(
@@ -240,74 +262,78 @@ class TcoRequest(serializers.Serializer):
     utilization = FiniteFloatField(
         min_value=0.0, max_value=1.0, default=1.0, help_text="Share of the year at max power (0-1); 1 = training."
     )
-    gpus_per_node = SafeIntegerField(min_value=0, max_value=1000, default=0, help_text="For the cloud comparison.")
+    gpus_per_node = SafeIntegerField(
+        min_value=0,
+        max_value=1000,
+        required=False,
+        allow_null=True,
+        help_text="For the GPU-hour options. Default: the catalogue's GPUs of the model (0 when unknown).",
+    )
     cloud_usd_per_gpu_hour = FiniteFloatField(
-        min_value=0.0, required=False, allow_null=True, help_text="No sourced default: the cloud column needs it."
+        min_value=0.0, required=False, allow_null=True, help_text="Your own cloud price; no cloud column without it."
     )
     colo_usd_per_kw_month = FiniteFloatField(
         min_value=0.0, required=False, allow_null=True, help_text="Default: CBRE H2 2024, $184.06/kW/month."
     )
-    colo_includes_power = StrictBooleanField(default=True)
-    hardware_capex_usd = FiniteFloatField(min_value=0.0, required=False, allow_null=True)
+    colo_includes_power = StrictBooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Default: the config's colo_power_billed_separately (power billed on top, §7.3 [S56]).",
+    )
+    hardware_capex_usd = FiniteFloatField(
+        min_value=0.0,
+        max_value=1e12,
+        required=False,
+        allow_null=True,
+        help_text="No sourced price: without it the on-prem and colocation totals are null (with the reason).",
+    )
     retrofit_capex_usd = FiniteFloatField(
         min_value=0.0, required=False, allow_null=True, help_text="Default: the feasibility plan's retrofit cost."
+    )
+    idle_fraction = FiniteFloatField(
+        min_value=0.0,
+        max_value=1.0,
+        required=False,
+        allow_null=True,
+        help_text="Idle draw / max draw (0-1). Unsourced (§17.1): default the config's; unset, energy is a range.",
+    )
+    discount_rate = FiniteFloatField(
+        min_value=0.0, max_value=0.99, required=False, allow_null=True, help_text="Yearly, 0-0.99 (default 0)."
+    )
+    hardware_life_years = FiniteFloatField(
+        min_value=0.1, max_value=50.0, required=False, allow_null=True, help_text="Depreciation; default horizon."
+    )
+    colo_lease_years = FiniteFloatField(
+        min_value=0.1, max_value=50.0, required=False, allow_null=True, help_text="Default: the horizon."
+    )
+    neocloud_reserved_usd_per_gpu_hour = FiniteFloatField(
+        min_value=0.0, required=False, allow_null=True, help_text="Default: the GPU's sourced price (§17.2)."
+    )
+    hyperscaler_on_demand_usd_per_gpu_hour = FiniteFloatField(
+        min_value=0.0, required=False, allow_null=True, help_text="Default: the GPU's sourced price (§17.2)."
     )
 
 
 class TcoView(APIView):
-    """On-prem (retrofit + energy) versus colocation versus cloud GPU hours for an order, with sensitivity."""
+    """On-prem versus colocation versus GPU-hour clouds for an order: totals, NPV, payback, break-even
+    utilisation, sensitivity, tornado and unamortized risk. Writes nothing."""
 
     question = True
 
     @extend_schema(request=TcoRequest, responses={200: sch.TcoResponse})
     def post(self, request):
-        import dataclasses
-
-        from planner.engine.tco import TcoInput, compare_tco
+        from planner.tco import TcoInputError, tco_for_order
 
         reject_unknown_params(request, ())
         req = TcoRequest(data=request.data)
         req.is_valid(raise_exception=True)
-        data = req.validated_data
-        site = data["site"]
-        if site.energy_price_per_kwh is None:
-            raise serializers.ValidationError({"site": "The site has no energy_price_per_kwh; set it first."})
-        spec = selectors.node_model_spec(data["model"])
-        plan = planning.plan_feasibility(selectors.site_snapshot(site.pk), spec, data["quantity"])
-        retrofit_capex = data.get("retrofit_capex_usd")
-        if retrofit_capex is None:
-            costs = [r["capex_usd"] for r in plan.retrofits]
-            retrofit_capex = 0.0 if plan.fits_now else (sum(costs) if costs and None not in costs else None)
+        data = dict(req.validated_data)
         try:
-            result = compare_tco(
-                TcoInput(
-                    it_kw=spec.max_power_kw * data["quantity"],
-                    node_count=data["quantity"],
-                    gpu_count=data["gpus_per_node"] * data["quantity"],
-                    horizon_years=data["horizon_years"],
-                    utilization=data["utilization"],
-                    energy_price_per_kwh=site.energy_price_per_kwh,
-                    carbon_kg_per_kwh=site.carbon_kg_per_kwh,
-                    pue_onprem=site.design_pue,
-                    retrofit_capex_usd=retrofit_capex,
-                    hardware_capex_usd=data.get("hardware_capex_usd"),
-                    colo_usd_per_kw_month=data.get("colo_usd_per_kw_month"),
-                    colo_includes_power=data["colo_includes_power"],
-                    cloud_usd_per_gpu_hour=data.get("cloud_usd_per_gpu_hour"),
-                ),
-                retrofits.retrofit_config(),
-            )
-        except ValueError as exc:
-            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from None
-        return Response(
-            {
-                "model": data["model"].slug,
-                "quantity": data["quantity"],
-                "fits_now": plan.fits_now,
-                "retrofit_capex_usd": retrofit_capex,
-                **dataclasses.asdict(result),
-            }
-        )
+            body = tco_for_order(**data)
+        except TcoInputError as exc:
+            raise serializers.ValidationError(exc.errors) from None
+        return Response(body)
 
 
 class FailureItem(serializers.Serializer):

@@ -382,16 +382,30 @@ class FeasibilityResponse(serializers.Serializer):
     reservation = ReservationSerializer(required=False, help_text="With commit: the reservation made (or replayed).")
 
 
+TCO_OPTION_CHOICES = ["on_prem", "colocation", "cloud", "neocloud_reserved", "hyperscaler_on_demand"]
+
+
 class TcoOptionSerializer(serializers.Serializer):
-    option = serializers.ChoiceField(choices=["on_prem", "colocation", "cloud"])
-    total_usd = _nfloat()
-    capex_usd = _float()
+    option = serializers.ChoiceField(choices=TCO_OPTION_CHOICES)
+    total_usd = _nfloat(help_text="Null: a cost is unknown (total_reason), never 0 in its place.")
+    capex_usd = _float(help_text="Known capex: retrofit (known part) + hardware (known).")
     energy_usd = _float()
     rent_usd = _float()
     cloud_usd = _float()
     energy_kwh = _nfloat()
     co2_kg = _nfloat()
     notes = serializers.CharField(allow_blank=True)
+    npv_usd = _nfloat(help_text="Present value of the costs at discount_rate; null when the total is.")
+    annual_opex_usd = _float()
+    hardware_capex_usd = _nfloat(help_text="Null: unknown (no sourced price).")
+    hardware_residual_usd = _nfloat(help_text="Book value left at the end of the horizon, credited.")
+    total_usd_low = _nfloat(help_text="With total_usd_high: the range when idle power is unknown (range_reason).")
+    total_usd_high = _nfloat()
+    energy_kwh_high = _nfloat()
+    range_reason = serializers.CharField(allow_blank=True)
+    total_reason = serializers.CharField(allow_blank=True, help_text="Why total_usd is null.")
+    usd_per_gpu_hour = _nfloat()
+    price_basis = serializers.CharField(allow_blank=True, help_text="GPU-hour options: the price's source and date.")
 
 
 class TcoSensitivitySerializer(serializers.Serializer):
@@ -403,12 +417,43 @@ class TcoSensitivitySerializer(serializers.Serializer):
     colocation_usd = _nfloat()
     cloud_usd = _nfloat()
     cheapest = serializers.CharField(allow_null=True)
+    neocloud_reserved_usd = _nfloat()
+    hyperscaler_on_demand_usd = _nfloat()
 
 
 class UnamortizedSerializer(serializers.Serializer):
     years_in_service = serializers.IntegerField()
-    recovered_usd = _float()
-    unrecovered_usd = _float()
+    recovered_usd = _nfloat(help_text="Retrofit capex recovered (linear over the horizon); null: unknown.")
+    unrecovered_usd = _nfloat()
+    hardware_book_value_usd = _nfloat()
+    colo_lease_remaining_usd = _nfloat()
+    reserved_commitment_remaining_usd = _nfloat()
+    on_prem_at_risk_usd = _nfloat()
+    colocation_at_risk_usd = _nfloat()
+    neocloud_reserved_at_risk_usd = _nfloat()
+
+
+class TcoPaybackSerializer(serializers.Serializer):
+    alternative = serializers.CharField(help_text="The option compared with on-prem (an options[].option).")
+    payback_years = _nfloat(help_text="Undiscounted; null: never or unknown (reason).")
+    within_horizon = serializers.BooleanField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class TcoBreakEvenSerializer(serializers.Serializer):
+    alternative = serializers.CharField(help_text="The option compared with on-prem (an options[].option).")
+    utilization = _nfloat(help_text="On-prem is cheaper above (or below) this utilisation, NPV basis.")
+    on_prem_cheaper = serializers.ChoiceField(choices=["above", "below", "always", "never"], allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class TcoTornadoSerializer(serializers.Serializer):
+    variable = serializers.ChoiceField(choices=["energy_price", "utilization", "pue", "gpu_hour_price", "capex"])
+    low_input = _float()
+    high_input = _float()
+    low_usd = _float(help_text="On-prem NPV minus the reference option's, with the input low.")
+    high_usd = _float()
+    swing_usd = _float()
 
 
 class TcoResponse(serializers.Serializer):
@@ -416,12 +461,24 @@ class TcoResponse(serializers.Serializer):
     quantity = serializers.IntegerField()
     fits_now = serializers.BooleanField()
     retrofit_capex_usd = _nfloat()
+    it_kw = _float()
+    gpu_count = serializers.IntegerField()
+    gpu_family = serializers.CharField(allow_null=True)
+    hours_per_year = _float()
     options = TcoOptionSerializer(many=True)
     cheapest = serializers.CharField(allow_null=True)
     sensitivity = TcoSensitivitySerializer(many=True)
     unamortized = UnamortizedSerializer(many=True)
     assumptions = serializers.ListField(child=serializers.CharField())
     notes = serializers.ListField(child=serializers.CharField())
+    discount_rate = _float()
+    idle_fraction = _nfloat(help_text="Null: unknown (§17.1), energy totals are ranges.")
+    payback = TcoPaybackSerializer(many=True)
+    break_even = TcoBreakEvenSerializer(many=True)
+    tornado = TcoTornadoSerializer(many=True)
+    tornado_reference = serializers.CharField(allow_null=True)
+    tornado_base_usd = _nfloat()
+    tornado_reason = serializers.CharField(allow_blank=True)
 
 
 STATUS_CHOICES = ["ok", "warn", "fail"]

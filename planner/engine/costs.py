@@ -222,6 +222,51 @@ class RetrofitConfig:
         default=(-0.2, 0.0, 0.2),
         metadata=_src("planner choice: energy price and utilization each -20 % / base / +20 %"),
     )
+    colo_power_billed_separately: bool = field(
+        default=True,
+        metadata=_src(
+            "§7.3 CBRE [S56] quotes wholesale rent per kW per month and does not say power is included: "
+            "planner choice, power billed on top (metered IT energy x colo PUE x energy price); not checked: unsourced"
+        ),
+    )
+    tco_idle_fraction_of_max: float | None = field(
+        default=None,
+        metadata=_src(
+            "§17.1 / §18 DGX H100/B200 idle power: not found (unsourced): set by the operator; unset, energy is "
+            "a range from idle 0 (proportional to utilisation) to max power all year"
+        ),
+    )
+    tco_discount_rate: float = field(
+        default=0.0,
+        metadata=_src("no sourced rate (not checked: unsourced): planner choice 0 (undiscounted) until set"),
+    )
+    hardware_life_years: float | None = field(
+        default=None,
+        metadata=_src(
+            "hardware depreciation life: not in the reference (unsourced); unset = the TCO horizon "
+            "(straight line, nothing left at the end)"
+        ),
+    )
+    colo_lease_years: float | None = field(
+        default=None,
+        metadata=_src("colocation lease term: not in the reference (unsourced); unset = the TCO horizon"),
+    )
+    neocloud_reserved_term_years: float = field(
+        default=1.0,
+        metadata=_src("§17.2 1-year reserved '35-40 % off on-demand'; CoreWeave 12-36-month contracts, T [S148]"),
+    )
+    neocloud_reserved_usd_per_gpu_hour: float | None = field(
+        default=None,
+        metadata=_src("unset: the sourced price of the order's GPU (GPU_HOUR_PRICES, §17.2), else unknown"),
+    )
+    hyperscaler_on_demand_usd_per_gpu_hour: float | None = field(
+        default=None,
+        metadata=_src("unset: the sourced price of the order's GPU (GPU_HOUR_PRICES, §17.2), else unknown"),
+    )
+    tco_tornado_step: float = field(
+        default=0.2,
+        metadata=_src("planner choice: each tornado input -20 % / +20 % around the base"),
+    )
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -258,6 +303,10 @@ class RetrofitConfig:
                 if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
                     raise ValueError(f"{key}: expected a list of fractions, e.g. [-0.2, 0, 0.2]")
                 converted[key] = tuple(_num(key, v) for v in value)
+            elif key == "colo_power_billed_separately":
+                if not isinstance(value, bool):
+                    raise ValueError(f"{key}: expected true or false, got {value!r}")
+                converted[key] = value
             elif value is None:
                 converted[key] = None
             else:
@@ -278,6 +327,11 @@ _OPTIONAL_COST_KEYS = frozenset(
         "ups_usd_per_kw",
         "pdu_addition_usd_per_pdu",
         "busway_tap_off_usd_each",
+        "tco_idle_fraction_of_max",
+        "hardware_life_years",
+        "colo_lease_years",
+        "neocloud_reserved_usd_per_gpu_hour",
+        "hyperscaler_on_demand_usd_per_gpu_hour",
     }
 )
 _FRACTION_KEYS = frozenset(
@@ -321,6 +375,10 @@ def _validate(cfg: RetrofitConfig) -> None:
                 if _num(name, step) <= -1.0:
                     raise ValueError(f"{name}: steps must be > -1 (i.e. > -100 %), got {step!r}")
             continue
+        if name == "colo_power_billed_separately":
+            if not isinstance(value, bool):
+                raise ValueError(f"{name}: expected true or false, got {value!r}")
+            continue
         if value is None:
             if name not in _OPTIONAL_COST_KEYS:
                 raise ValueError(f"{name}: may not be None")
@@ -338,6 +396,12 @@ def _validate(cfg: RetrofitConfig) -> None:
             raise ValueError(f"{name}: must be > 0, got {value!r}")
         if name == "pdu_target_power_factor" and number > 1.0:
             raise ValueError(f"{name}: at most 1.0, got {value!r}")
+        if name in ("tco_idle_fraction_of_max", "tco_tornado_step") and not number <= 1.0:
+            raise ValueError(f"{name}: a fraction in [0, 1], got {value!r}")
+        if name == "tco_discount_rate" and not number < 1.0:
+            raise ValueError(f"{name}: a yearly rate in [0, 1), got {value!r}")
+        if name in ("hardware_life_years", "colo_lease_years", "neocloud_reserved_term_years") and number <= 0:
+            raise ValueError(f"{name}: must be > 0 years, got {value!r}")
         if name == "dlc_default_w_class_c" and number not in ASHRAE_W_CLASSES_MAX_SUPPLY_C:
             raise ValueError(f"{name}: one of {ASHRAE_W_CLASSES_MAX_SUPPLY_C}, got {value!r}")
     bands = (
@@ -364,3 +428,59 @@ def site_pue(design_pue: float | None, config: RetrofitConfig) -> tuple[float, s
     if design_pue is not None:
         return design_pue, "site design PUE"
     return config.pue_air_fleet, "air fleet average 2025, §7.1 S [S26] (the site has no design PUE)"
+
+
+def draw_fraction_of_max(utilization: float, idle_fraction: float) -> float:
+    """Average draw as a share of max power: idle + (max - idle) x utilisation, in units of max
+    (``idle_fraction`` = idle draw / max draw; 0 = energy proportional to utilisation)."""
+    return idle_fraction + (1.0 - idle_fraction) * utilization
+
+
+def facility_energy_kwh(
+    max_kw: float, hours: float, pue: float, utilization: float = 1.0, idle_fraction: float = 0.0
+) -> float:
+    """Facility energy of IT drawing ``max_kw`` at full load: max_kw x (idle + (1 - idle) x u) x hours x PUE.
+    The one energy formula feasibility, the TCO and the reports share."""
+    return max_kw * draw_fraction_of_max(utilization, idle_fraction) * hours * pue
+
+
+@dataclass(frozen=True, slots=True)
+class GpuHourPrice:
+    usd_per_gpu_hour: float
+    date: str
+    source: str
+
+
+NEOCLOUD_RESERVED = "neocloud_reserved"
+HYPERSCALER_ON_DEMAND = "hyperscaler_on_demand"
+GPU_HOUR_TIERS: tuple[str, ...] = (NEOCLOUD_RESERVED, HYPERSCALER_ON_DEMAND)
+
+# §17.2 GPU-hour prices (volatile: stored with their date). A GPU and tier missing here has no sourced price.
+GPU_HOUR_PRICES: dict[str, dict[str, GpuHourPrice]] = {
+    "H100": {
+        NEOCLOUD_RESERVED: GpuHourPrice(
+            2.00,
+            "Q1 2026",
+            "§17.2 CoreWeave 12-36-month contracts $14-18/h per 8-GPU instance = $1.75-2.25/GPU-h (C, "
+            "interpretation), T [S148]; midpoint",
+        ),
+        HYPERSCALER_ON_DEMAND: GpuHourPrice(3.90, "Mar 2026", "§17.2 AWS P5 on-demand after the cuts, T [S148]"),
+    },
+    "H200": {
+        HYPERSCALER_ON_DEMAND: GpuHourPrice(
+            7.912, "6 Aug 2026", "§17.2 AWS p5en.48xlarge on-demand $63.296/instance-h / 8 (C), S [S147b]"
+        ),
+    },
+}
+
+# The GPU of each catalogue system (DESIGN node-models; names per reference §1.1).
+GPU_FAMILY_BY_MODEL_SLUG: dict[str, str] = {
+    "dgx-a100": "A100",
+    "dgx-h100": "H100",
+    "hgx-h100-8gpu": "H100",
+    "dgx-h200": "H200",
+    "dgx-b200": "B200",
+    "dgx-b300": "B300",
+    "gb200-nvl72": "GB200",
+    "gb300-nvl72": "GB300",
+}

@@ -563,3 +563,133 @@ class SiteSelectionForm(forms.Form):
         self.fields["workload"].queryset = Workload.objects.select_related("model").order_by("name")
         for name in ("hardware_usd_per_system", "hardware_lead_time_days"):
             self.fields[name].validators.append(validate_magnitude)
+
+
+class TcoForm(forms.Form):
+    """The TCO page's question: the same inputs as ``POST /api/v1/tco/`` (same bounds); shares are in per cent
+    on the page (0-100) and fractions in the API (0-1)."""
+
+    PERCENT_FIELDS = ("utilization_pct", "idle_pct", "discount_pct")
+    COLO_POWER = (("", "Default (billed on top, §7.3)"), ("on_top", "Billed on top"), ("included", "Included in rent"))
+
+    site = forms.ModelChoiceField(queryset=Site.objects.order_by("name"), label="Site", empty_label="— choose a site —")
+    model = forms.ModelChoiceField(
+        queryset=NodeModel.objects.order_by("vendor", "max_power_kw", "name"),
+        to_field_name="slug",
+        label="Model",
+        empty_label="— choose a model —",
+    )
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, initial=8, label="Quantity")
+    horizon_years = forms.IntegerField(
+        min_value=1, max_value=30, initial=5, required=False, label="Horizon (years)", help_text="Empty: 5."
+    )
+    utilization_pct = forms.FloatField(
+        min_value=0.0,
+        max_value=100.0,
+        initial=100.0,
+        required=False,
+        label="Utilisation (%)",
+        help_text="Share of max power used. Empty: 100.",
+    )
+    idle_pct = forms.FloatField(
+        min_value=0.0,
+        max_value=100.0,
+        required=False,
+        label="Idle draw (% of max)",
+        help_text="Unsourced (§17.1). Empty: energy is a range from idle 0 to max power all year.",
+    )
+    gpus_per_node = forms.IntegerField(
+        min_value=0,
+        max_value=1000,
+        required=False,
+        label="GPUs per system",
+        help_text="Empty: the catalogue's count for the model.",
+    )
+    hardware_capex_usd = forms.FloatField(
+        min_value=0.0,
+        max_value=1e12,
+        required=False,
+        label="Hardware price (USD)",
+        help_text="No sourced price. Empty: on-prem and colocation totals are unknown.",
+    )
+    hardware_life_years = forms.FloatField(
+        min_value=0.1, max_value=50.0, required=False, label="Hardware life (years)", help_text="Empty: the horizon."
+    )
+    retrofit_capex_usd = forms.FloatField(
+        min_value=0.0,
+        max_value=1e12,
+        required=False,
+        label="Retrofit capex (USD)",
+        help_text="Empty: the feasibility plan's retrofit cost (unknown where unsourced).",
+    )
+    discount_pct = forms.FloatField(
+        min_value=0.0, max_value=99.0, required=False, label="Discount rate (%/year)", help_text="Empty: 0 %."
+    )
+    cloud_usd_per_gpu_hour = forms.FloatField(
+        min_value=0.0, max_value=1e6, required=False, label="Your cloud price (USD/GPU-h)"
+    )
+    neocloud_reserved_usd_per_gpu_hour = forms.FloatField(
+        min_value=0.0,
+        max_value=1e6,
+        required=False,
+        label="Neocloud reserved (USD/GPU-h)",
+        help_text="Empty: the GPU's sourced price (§17.2), if any.",
+    )
+    hyperscaler_on_demand_usd_per_gpu_hour = forms.FloatField(
+        min_value=0.0,
+        max_value=1e6,
+        required=False,
+        label="Hyperscaler on-demand (USD/GPU-h)",
+        help_text="Empty: the GPU's sourced price (§17.2), if any.",
+    )
+    colo_usd_per_kw_month = forms.FloatField(
+        min_value=0.0,
+        max_value=1e6,
+        required=False,
+        label="Colocation rent (USD/kW/month)",
+        help_text="Empty: CBRE H2 2024, $184.06 [S56].",
+    )
+    colo_power = forms.ChoiceField(choices=COLO_POWER, required=False, label="Colocation power")
+    colo_lease_years = forms.FloatField(
+        min_value=0.1, max_value=50.0, required=False, label="Colocation lease (years)", help_text="Empty: the horizon."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].label_from_instance = lambda m: f"{m.name} ({m.max_power_kw:g} kW, {m.gpus or 0} GPUs)"
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{name}_help"
+
+    def tco_inputs(self) -> dict:
+        """The cleaned form as ``planner.tco.tco_for_order`` keyword arguments."""
+        d = self.cleaned_data
+        power = d.get("colo_power")
+
+        def share(name):
+            return None if d.get(name) is None else d[name] / 100.0
+
+        return {
+            "site": d["site"],
+            "model": d["model"],
+            "quantity": d["quantity"],
+            "horizon_years": d["horizon_years"] or 5,
+            "gpus_per_node": d.get("gpus_per_node"),
+            "utilization": 1.0 if d.get("utilization_pct") is None else d["utilization_pct"] / 100.0,
+            "idle_fraction": share("idle_pct"),
+            "discount_rate": share("discount_pct"),
+            "colo_includes_power": None if not power else power == "included",
+            **{
+                k: d.get(k)
+                for k in (
+                    "hardware_capex_usd",
+                    "hardware_life_years",
+                    "retrofit_capex_usd",
+                    "cloud_usd_per_gpu_hour",
+                    "neocloud_reserved_usd_per_gpu_hour",
+                    "hyperscaler_on_demand_usd_per_gpu_hour",
+                    "colo_usd_per_kw_month",
+                    "colo_lease_years",
+                )
+            },
+        }

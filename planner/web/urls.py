@@ -11,6 +11,7 @@ from planner.web import (
     placement,
     reservations,
     resilience,
+    tco,
     views,
 )
 from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
@@ -34,6 +35,7 @@ urlpatterns = [
     path("place/", placement.place, name="place"),
     path("place/check/", placement.place_check, name="place-check"),
     path("feasibility/", placement.feasibility, name="feasibility"),
+    path("tco/", tco.tco_page, name="tco"),
     path("nodes/<int:pk>/edit/", placement.node_edit, name="node-edit"),
     path("nodes/<int:pk>/delete/", placement.node_delete, name="node-delete"),
     path("workloads/", ai.workload_list, name="workload-list"),

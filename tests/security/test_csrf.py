@@ -332,6 +332,7 @@ def test_every_web_write_route_is_covered():
         "place",
         "place-check",  # GET only: the live check fragment
         "feasibility",
+        "tco",  # GET only: the TCO page asks, never writes
         "node-edit",
         "node-delete",
         "object-create",

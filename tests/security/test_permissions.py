@@ -180,6 +180,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "workloads/<int:pk>/": Endpoint({"GET": READ}, "workload"),
     "workloads/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "workload"),
     "site-selection/": Endpoint({"GET": QUESTION}),
+    "tco/": Endpoint({"GET": QUESTION}),  # the TCO page: GET only, writes nothing
     "nodes/<int:pk>/edit/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     "nodes/<int:pk>/delete/": Endpoint({"GET": WRITE, "POST": WRITE}, "node"),
     # Issue 16: lists, bulk entry, import, search, reservations.
@@ -434,6 +435,8 @@ def query_string(world: dict, case: Case) -> str:
         query = {"workload": o["workload"].pk}
     elif case.route == "feasibility/" and case.method == "GET":
         query = {"site": o["site"].pk, "model": "cpu-2u", "quantity": 1}
+    elif case.route == "tco/" and case.method == "GET":
+        query = {"site": o["site"].pk, "model": "cpu-2u", "quantity": 1, "horizon_years": 1, "utilization_pct": 100}
     elif case.route == "api/v1/sites/import/":
         query = {"name": "Perm import", "slug": "perm-import"}
         if case.method_key == "POST:as_is":

@@ -57,6 +57,9 @@ PAGES = {
     ),
     # + the throughput basis of the KPIs
     "feasibility": (lambda s: f"/feasibility/?site={s['site'].pk}&model=dgx-b200&quantity=30", 18),
+    "tco-empty": (lambda s: "/tco/", 5),
+    # as the feasibility page: the form's site and model, the plan (the order's retrofit cost); nothing per rack
+    "tco": (lambda s: f"/tco/?site={s['site'].pk}&model=dgx-b200&quantity=30&hardware_capex_usd=1e6", 17),
     "site-new": (lambda s: "/sites/new/", 3),
     "site-edit": (lambda s: f"/sites/{s['site'].pk}/edit/", 4),
     "site-delete": (lambda s: f"/sites/{s['site'].pk}/delete/", 5),
