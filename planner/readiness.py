@@ -38,8 +38,29 @@ def readiness_from(snapshot, spof_count, elements_swept: int, first_spof: str, r
         site_load_kw=sum(h["power"]["load_kw"] for h in heads.values()),
         grid_expansion=expansion,
         attributes={a: getattr(site, a) for a in COMPLIANCE_ATTRIBUTES},
+        **_fabric_facts(snapshot),
     )
     return {"site": site.pk, **readiness(inp)}
+
+
+def _fabric_facts(snapshot) -> dict:
+    """ReadinessInput's fabric fields from the snapshot's rack contexts (no query)."""
+    from planner.engine.fabric import model_ports
+    from planner.headroom import site_fabric_headroom
+
+    need = served = 0
+    for ctx in snapshot.contexts.values():
+        if any((model_ports(n.model, "compute")[0] or 0) > 0 for n in ctx.nodes):
+            need += 1
+            served += bool(ctx.fabrics)
+    fabric = site_fabric_headroom(snapshot)
+    head = None if fabric is None else fabric["headroom_ports"]
+    return {
+        "fabric_modelled": bool(need) or head is not None,
+        "fabric_racks_needing": need,
+        "fabric_racks_served": served,
+        "fabric_headroom_ports": head,
+    }
 
 
 def site_readiness(site_id: int) -> dict:

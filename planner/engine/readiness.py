@@ -6,7 +6,9 @@ Weights (points of 100; a planner choice, documented here and in the answer, uns
 - liquid_cooling, 20: share of racks a liquid loop serves (COOLING_LIQUID capacity > 0);
 - floor, 10: share of racks with floor headroom >= 0 (FLOOR_UNIFORM as loaded now);
 - redundancy, 15: 1 - 0.25 per single point of failure the N-1 sweep finds (0 from four on; planner choice);
-- fabric, 10: "not modelled" until the site has fabric data, left out of the total;
+- fabric, 10: share of the racks holding systems with compute-fabric ports (§11.1) that a fabric serves, full
+  marks only while the site's fabrics have leaf ports left (FABRIC_PORTS; a fabric with none left halves the
+  share); "not modelled" (left out of the total) while the site has no fabric and no such system;
 - grid_headroom, 10: utility headroom share / 20 % (full marks at 20 % or more; planner choice); an unknown
   utility capacity scores 0;
 - telemetry, 5: "not modelled" (no telemetry source in the planner), left out of the total;
@@ -65,6 +67,11 @@ class ReadinessInput:
     grid_expansion: str = ""  # "30,000 kW on 2028-06-30"
     attributes: dict | None = None  # compliance attribute -> value
     fabric_modelled: bool = False
+    # Racks holding systems with compute-fabric ports, those of them a fabric serves, and the site's leaf ports
+    # left at its tightest fabric rail (None: the site has no fabric).
+    fabric_racks_needing: int = 0
+    fabric_racks_served: int = 0
+    fabric_headroom_ports: int | None = None
 
 
 def _share(values, ok) -> tuple[float, int]:
@@ -152,7 +159,30 @@ def readiness(inp: ReadinessInput) -> dict:
                 }
             )
 
-    add("fabric", None, "not modelled: the site has no fabric data", modelled=inp.fabric_modelled)
+    if not inp.fabric_modelled:
+        add("fabric", None, "not modelled: the site has no fabric data", modelled=False)
+    else:
+        need, served, head = inp.fabric_racks_needing, inp.fabric_racks_served, inp.fabric_headroom_ports
+        share = served / need if need else (1.0 if head is not None else 0.0)
+        evidence = f"{served} of {need} racks with compute-fabric systems are in a fabric"
+        if head is None:
+            evidence += "; the site has no fabric"
+        else:
+            evidence += f"; {head} leaf port(s) left at the tightest fabric rail (FABRIC_PORTS)"
+            if head <= 0:
+                share /= 2
+                evidence += ": no leaf port left, half marks"
+        add("fabric", share, evidence)
+        if share < CRITICAL_BELOW:
+            gaps.append(f"fabric: {need - served} of {need} racks with compute-fabric systems not in a fabric")
+            recs.append(
+                {
+                    "component": "fabric",
+                    "action": "add leaf switches within cable reach of those racks (fabrics/, switches/)",
+                    "capex_usd": None,
+                    "cost_basis": "switch and optics prices not found in the reference (§18): not checked, unsourced",
+                }
+            )
 
     if inp.utility_capacity_kw is None:
         add("grid_headroom", 0.0, "utility capacity unknown (unlimited is not assumed)")

@@ -38,17 +38,22 @@ def test_demo_readiness_every_deduction_explained(proc_api, demo):
     assert spofs > 0
     assert comps["redundancy"]["score"] == max(0.0, 1 - 0.25 * spofs)
     assert f"{spofs} single point(s) of failure" in comps["redundancy"]["evidence"]
-    # fabric and telemetry: not modelled, left out of the total
-    assert not comps["fabric"]["modelled"] and "not modelled" in comps["fabric"]["evidence"]
+    # fabric: the demo has GPU systems with compute-fabric ports (§11.1) and no fabric: 0 of them served, 0 points,
+    # a critical gap; telemetry: not modelled, left out of the total
+    gpu_racks = Rack.objects.filter(row__room__site=demo, nodes__model__compute_ports__gt=0).distinct().count()
+    assert gpu_racks > 0
+    assert comps["fabric"]["modelled"] and comps["fabric"]["score"] == 0
+    assert f"0 of {gpu_racks} racks with compute-fabric systems" in comps["fabric"]["evidence"]
+    assert any(g.startswith("fabric") for g in body["critical_gaps"])
     assert not comps["telemetry"]["modelled"]
     # grid: utility 3,000 kW; headroom share / 20 %, capped at 1
     assert "utility 3,000 kW" in comps["grid_headroom"]["evidence"]
     # compliance: nothing recorded on the demo site
     assert comps["compliance"]["score"] == 0 and "missing jurisdiction" in comps["compliance"]["evidence"]
-    # total: points over the 85 modelled weights (100 - fabric 10 - telemetry 5)
+    # total: points over the 95 modelled weights (100 - telemetry 5)
     points = sum(c["points"] for c in body["components"] if c["modelled"])
-    assert body["weight_modelled"] == 85
-    assert body["score"] == pytest.approx(round(points / 85 * 100, 1), abs=0.05)
+    assert body["weight_modelled"] == 95
+    assert body["score"] == pytest.approx(round(points / 95 * 100, 1), abs=0.05)
     assert 0 <= body["score"] <= 100
     assert any(g.startswith("liquid_cooling") for g in body["critical_gaps"])
 
@@ -70,7 +75,7 @@ def test_demo_readiness_every_deduction_explained(proc_api, demo):
     after = proc_api.get(f"/api/v1/sites/{demo.pk}/readiness/").json()
     compliance = next(c for c in after["components"] if c["name"] == "compliance")
     assert compliance["score"] == pytest.approx(7 / 9, abs=1e-4)
-    assert after["score"] == pytest.approx(body["score"] + 7 / 9 * 10 / 85 * 100, abs=0.1)
+    assert after["score"] == pytest.approx(body["score"] + 7 / 9 * 10 / 95 * 100, abs=0.1)
 
 
 def test_readiness_pure_clean_and_failing():
@@ -117,3 +122,30 @@ def test_readiness_pure_clean_and_failing():
         comps[n]["points"] for n in ("power_density", "liquid_cooling", "floor", "redundancy", "grid_headroom")
     ] == [10.0, 0.0, 0.0, 7.5, 2.5]
     assert bad["score"] == pytest.approx(20 / 85 * 100, abs=0.05)
+
+
+def test_readiness_fabric_component():
+    """3 of 4 GPU racks in a fabric with 10 leaf ports left: 0.75 x 10 = 7.5 points; with no port left the share
+    halves (0.375 -> 3.75 points, a critical gap); no fabric and no GPU system: not modelled (out of the total)."""
+    base = {
+        "rack_power_kw": (60.0,),
+        "rack_liquid_kw": (100.0,),
+        "rack_floor_headroom_kg_m2": (1.0,),
+        "spof_count": 0,
+        "elements_swept": 1,
+        "utility_capacity_kw": 1000.0,
+        "site_load_kw": 0.0,
+    }
+
+    def fabric(**kw):
+        out = readiness(ReadinessInput(**base, **kw))
+        return next(c for c in out["components"] if c["name"] == "fabric"), out
+
+    comp, out = fabric(fabric_modelled=True, fabric_racks_needing=4, fabric_racks_served=3, fabric_headroom_ports=10)
+    assert comp["points"] == 7.5 and "3 of 4 racks" in comp["evidence"]
+    assert not any(g.startswith("fabric") for g in out["critical_gaps"])
+    comp, out = fabric(fabric_modelled=True, fabric_racks_needing=4, fabric_racks_served=3, fabric_headroom_ports=0)
+    assert comp["points"] == 3.75 and "half marks" in comp["evidence"]
+    assert any(g.startswith("fabric") for g in out["critical_gaps"])
+    comp, out = fabric()
+    assert not comp["modelled"] and comp["points"] is None and out["weight_modelled"] == 85
