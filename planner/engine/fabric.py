@@ -21,6 +21,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from planner.engine.rules.state import IdentityMemo
+
 PURPOSES = ("compute", "storage", "inband", "oob")
 
 
@@ -143,8 +145,39 @@ def rail_demand(model, purpose: str, quantity: int, rail_optimized: bool) -> dic
     return {0: n * quantity}
 
 
+# Per leaves tuple (the same object in every copy of a rack's FabricSpec: dataclasses.replace keeps it): the
+# pools by (rail-optimized, rail, speed), their capacity and nearest leaf. Checks run thousands of times.
+_POOLS = IdentityMemo(lambda leaves: {})
+
+
+def _pool_entry(fabric: FabricSpec, rail: int, gbps: float | None):
+    memo = _POOLS(fabric.leaves)
+    key = (fabric.rail_optimized, rail, gbps)
+    hit = memo.get(key)
+    if hit is None:
+        leaves = _pool(fabric, rail, gbps)
+        near = [lf for lf in leaves if lf.route_m is not None]
+        nearest = min(near, key=lambda lf: (lf.route_m, lf.name)) if near else None
+        hit = memo[key] = (leaves, sum(lf.down_ports for lf in leaves), nearest)
+    return hit
+
+
 def pool(fabric: FabricSpec, rail: int, gbps: float | None) -> list[LeafSpec]:
     """Leaves that take a link of rail ``rail`` at ``gbps`` (None: speed unknown, any leaf)."""
+    return _pool_entry(fabric, rail, gbps)[0]
+
+
+def pool_capacity(fabric: FabricSpec, rail: int, gbps: float | None) -> int:
+    """Node-facing ports of ``pool``."""
+    return _pool_entry(fabric, rail, gbps)[1]
+
+
+def nearest_leaf(fabric: FabricSpec, rail: int, gbps: float | None) -> LeafSpec | None:
+    """The pool's leaf with the shortest route from the rack (None: none in its room)."""
+    return _pool_entry(fabric, rail, gbps)[2]
+
+
+def _pool(fabric: FabricSpec, rail: int, gbps: float | None) -> list[LeafSpec]:
     out = []
     for leaf in fabric.leaves:
         if fabric.rail_optimized and leaf.rail != rail:
@@ -205,12 +238,10 @@ def rack_links(fabric: FabricSpec, model, quantity: int) -> list[tuple[Link, int
     per_node = 1 if fabric.rail_optimized else (_n or 0)
     out = []
     for rail in sorted(demand):
-        leaves = pool(fabric, rail, gbps)
-        near = [lf for lf in leaves if lf.route_m is not None]
-        if not near:
+        leaves, _cap, leaf = _pool_entry(fabric, rail, gbps)
+        if leaf is None:
             out.append((Link(rail, leaves[0] if leaves else None, None, None), quantity * per_node))
             continue
-        leaf = min(near, key=lambda lf: (lf.route_m, lf.name))
         length = leaf.route_m + fabric.slack_m
         out.append((Link(rail, leaf, length, choose_medium(length, media)), quantity * per_node))
     return out

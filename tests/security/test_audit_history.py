@@ -57,7 +57,26 @@ CASES = {
         {"weight_kg": 16},
     ),
     "nodes": (lambda: {"rack": _node_rack(), "model": "cpu-2u", "name": "n1"}, {"name": "n1-renamed"}),
+    "fabrics": (lambda: {"site": f.SiteFactory().id, "name": "IB"}, {"rail_optimized": False}),
+    "switches": (lambda: _switch_body(), {"ports": 48}),
 }
+
+
+def _switch_body() -> dict:
+    from racks.models import Fabric
+
+    rack = powered_site()["racks"][0]
+    fabric = Fabric.objects.create(site=rack.row.room.site, name="IB")
+    return {
+        "fabric": fabric.id,
+        "rack": rack.id,
+        "name": "leaf-1",
+        "ports": 64,
+        "port_speed_gbps": 400,
+        "u_height": 1,
+        "max_power_kw": 0.5,
+        "weight_kg": 14.8,
+    }
 
 
 def _history_resources() -> list[tuple[str, type]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from planner.engine.fabric import allowed_media, model_ports, pool, rack_links, rail_demand
+from planner.engine.fabric import allowed_media, model_ports, pool, pool_capacity, rack_links, rail_demand
 from planner.engine.results import FAIL, OK, rule_result
 
 
@@ -59,7 +59,7 @@ def rule_fabric_ports(st):
         speed = f"{_fmt(gbps_need)} Gb/s or faster" if gbps_need is not None else "any speed (node speed not stated)"
         for rail in sorted(own):
             leaves = pool(fab, rail, gbps_need)
-            cap = sum(lf.down_ports for lf in leaves)
+            cap = pool_capacity(fab, rail, gbps_need)
             used = other.get(rail, 0) + own[rail]
             where = f"rail {rail}" if fab.rail_optimized else "all leaves"
             msg = (
