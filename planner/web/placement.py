@@ -238,7 +238,10 @@ def feasibility(request: HttpRequest) -> HttpResponse:
     if commit and not can_write(request.user):
         raise PermissionDenied("Only facilities users may reserve placements.")
     data = request.POST if commit else request.GET
-    form = FeasibilityForm(data if ("site" in data or commit) else None)
+    if commit or "model" in data:
+        form = FeasibilityForm(data)
+    else:  # the dashboard's link names only the site: a blank question for that site, not a 400
+        form = FeasibilityForm(None, initial={"site": data["site"]} if data.get("site", "").isdigit() else None)
     context = {"form": form, "plan": None}
     if form.is_bound and form.is_valid():
         site, model, quantity = form.cleaned_data["site"], form.cleaned_data["model"], form.cleaned_data["quantity"]
