@@ -13,6 +13,7 @@ urlpatterns = [
     path("rooms/<int:pk>/", views.room_detail, name="room-detail"),
     path("racks/<int:pk>/", views.rack_detail, name="rack-detail"),
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("sources/", views.sources_page, name="sources"),
     path("sites/import/", imports.site_import, name="site-import-page"),
     path("imports/<int:pk>/", imports.import_job_page, name="import-job-page"),
     path("catalogue/device-types/", device_types_page, name="device-types-import"),

@@ -18,6 +18,7 @@ from planner import engine, resilience, selectors
 from planner import headroom as headroom_mod
 from planner.models import CapacityReport
 from planner.retrofits import offers_retrofits, retrofit_options
+from planner.sources import sources as reference_sources
 from planner.web import figures as figs
 from planner.web.access import page, reader_required
 from planner.web.floorplan import render_floorplan
@@ -397,6 +398,20 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": rack_history_context(rack.id),
         },
         status=400 if plan["errors"] else 200,
+    )
+
+
+@reader_required
+def sources_page(request: HttpRequest) -> HttpResponse:
+    """The reference entries the catalogue and the advisor cite; every ``[Sxx]`` shown on a page links here."""
+    entries = list(reference_sources().values())
+    return page(
+        request,
+        "planner/sources.html",
+        {
+            "sections": [(name, [e for e in entries if e.section == name]) for name in ("Sources", "Sources (new)")],
+            "count": len(entries),
+        },
     )
 
 

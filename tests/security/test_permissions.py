@@ -150,6 +150,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "rooms/<int:pk>/": Endpoint({"GET": READ}, "room"),
     "racks/<int:pk>/": Endpoint({"GET": READ}, "rack"),
     "catalogue/": Endpoint({"GET": READ}),
+    "sources/": Endpoint({"GET": READ}),
     # NetBox import pages (their POSTs read a NetBox: tests/netbox/test_pages.py checks the roles there).
     "catalogue/device-types/": Endpoint({"GET": WRITE}),
     "netbox/import/": Endpoint({"GET": WRITE}),

@@ -29,6 +29,7 @@ PAGES = {
     "rack-retrofit-plan": (lambda s: f"/racks/{s['racks'][0].pk}/?model=dgx-b200&quantity=3", 16),
     "rack-retrofit-target": (lambda s: f"/racks/{s['racks'][0].pk}/?target_kw=80", 16),
     "catalogue": (lambda s: "/catalogue/", 4),
+    "sources": (lambda s: "/sources/", 3),  # the request's own three: the entries are parsed from a file
     "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 7),
     # the check reuses the form's rack (with its site): no second rack read
     "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 18),
