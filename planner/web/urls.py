@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.web import crud, imports, placement, resilience, views
+from planner.web import crud, elements, imports, placement, resilience, views
 from planner.web.netbox_views import device_types_page, netbox_import_page, site_checklist_page
 
 KIND = "<slug:kind_key>"
@@ -12,6 +12,9 @@ urlpatterns = [
     path("sites/<int:pk>/resilience/", resilience.site_resilience_page, name="site-resilience"),
     path("rooms/<int:pk>/", views.room_detail, name="room-detail"),
     path("racks/<int:pk>/", views.rack_detail, name="rack-detail"),
+    path("rows/<int:pk>/", elements.row_page, name="row-detail"),
+    path("power-sources/<int:pk>/", elements.power_source_page, name="power-source-detail"),
+    path("cooling-loops/<int:pk>/", elements.cooling_loop_page, name="cooling-loop-detail"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("sources/", views.sources_page, name="sources"),
     path("sites/import/", imports.site_import, name="site-import-page"),

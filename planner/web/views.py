@@ -21,6 +21,7 @@ from planner.retrofits import offers_retrofits, retrofit_options
 from planner.sources import sources as reference_sources
 from planner.web import figures as figs
 from planner.web.access import page, reader_required
+from planner.web.elements import room_elements
 from planner.web.floorplan import render_floorplan
 from planner.web.forms import RetrofitPlanForm
 from planner.web.headlines import headline_from_figures, site_headlines
@@ -235,6 +236,7 @@ def room_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rack_count": len(racks),
             "it_kw": sum(f.kw for f in figures.values()),
             "near_limit": sum(1 for f in figures.values() if near_limit(f)),
+            "elements": room_elements(snapshot, room.id),
             "history": history_context(Room, room.pk, "rooms"),
         },
     )

@@ -252,6 +252,9 @@ def test_every_web_write_route_is_covered():
             "rack-detail",
             "catalogue",
             "sources",
+            "row-detail",
+            "power-source-detail",
+            "cooling-loop-detail",
         }
     }
     assert web_routes == {
