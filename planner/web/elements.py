@@ -157,7 +157,7 @@ def power_source_page(request: HttpRequest, pk: int) -> HttpResponse:
 
     walk(source.pk, 1)
     sides = {"A": [], "B": []}
-    for rack in snapshot.racks:
+    for rack in sorted(snapshot.racks, key=lambda r: r.name):
         ctx = snapshot.contexts[rack.id]
         share = budgets.share(rack.id).power_kw if budgets is not None else 0.0
         for side in ("A", "B"):
