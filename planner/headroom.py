@@ -188,6 +188,18 @@ def _estimated_fits(rows: list[tuple], immersed: list[bool], models, power_headr
 _site_headroom_cache = selectors.BudgetCache(settings.PLANNER_BUDGET_CACHE_SITES)
 
 
+def loop_heat_kw(budgets, kind: str, loop_id: int) -> float:
+    """Heat on one loop over the whole site (kW): liquid heat, or air offered to a close-coupled unit. A CRAH
+    pool's units share their room's air heat left (``budgets.room_air_heat_kw``): 0 here, see ``air_units``."""
+    if budgets is None:
+        return 0.0
+    if kind in flow.LIQUID_KINDS:
+        return budgets.loop_liquid_heat_kw.get(loop_id, 0.0)
+    if kind in flow.CLOSE_COUPLED_KINDS:
+        return budgets.close_offered_kw.get(loop_id, 0.0)
+    return 0.0
+
+
 def site_headroom_of(site_id: int) -> dict:
     """``site_headroom`` of the site as committed now, from this process's cache while the site's budget
     token holds (every write to the site or anything in it renews the token). Raises Site.DoesNotExist.
@@ -238,16 +250,7 @@ def site_headroom(snapshot: SiteSnapshot, racks: dict[int, engine.RackHeadroom] 
     kind_of = {lp.id: lp.kind for lp in snapshot.loops}
 
     def loop_load_kw(loop_id: int) -> float:
-        """Heat on one loop over the whole site (kW): liquid heat, air offered to a close-coupled unit,
-        or the air heat left for a CRAH pool (its room's, or every room's for a site-wide unit)."""
-        kind = kind_of[loop_id]
-        if budgets is None:
-            return 0.0
-        if kind in flow.LIQUID_KINDS:
-            return budgets.loop_liquid_heat_kw.get(loop_id, 0.0)
-        if kind in flow.CLOSE_COUPLED_KINDS:
-            return budgets.close_offered_kw.get(loop_id, 0.0)
-        return 0.0  # CRAH units pool per room: see ``air_units``
+        return loop_heat_kw(budgets, kind_of[loop_id], loop_id)
 
     def power_head(rack_ids: list[int]) -> float:
         # Each source feeding the group bounds it: its own headroom plus the racks it does not feed.

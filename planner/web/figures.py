@@ -1,4 +1,4 @@
-"""Plotly figures of the site dashboard, built server-side and drawn by the vendored plotly.min.js.
+"""Plotly figures of the site dashboard, built server-side and drawn by the vendored plotly-basic.min.js
 
 Each builder returns a ``plotly.graph_objects.Figure``; ``figure_json`` turns it into JSON that is safe to
 embed in a ``<script type="application/json">`` element (the page script calls ``Plotly.newPlot``).

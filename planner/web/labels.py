@@ -1,6 +1,10 @@
-"""Human words for rule codes, headroom dimensions and retrofit kinds (from DESIGN.md)."""
+"""Human words for rule codes, headroom dimensions, retrofit kinds and stored choices: one table each, used by
+every page (``planner/templatetags/words.py`` gives templates the ``rule``, ``rules``, ``choice``, ``cite`` and
+``for_people`` filters)."""
 
 from __future__ import annotations
+
+import re
 
 RULES: dict[str, tuple[str, str]] = {
     "SPACE": ("Space", "Passes when the node's U range is inside the rack and free."),
@@ -98,3 +102,45 @@ def rule_label(code: str) -> str:
 
 def rule_text(code: str) -> str:
     return RULES.get(code, ("", ""))[1]
+
+
+def choice_labels() -> dict[str, dict[str, str]]:
+    """Stored choice value -> its TextChoices label, per kind of value ("containment", "loop_kind", ...)."""
+    from cooling.models import CoolingLoop
+    from racks.models import Node, NodeModel, Pdu, PowerSource, Room, Row
+
+    return {
+        "containment": dict(Row.Containment.choices),
+        "floor_type": dict(Room.FloorType.choices),
+        "floor_load_method": dict(Room.FloorLoadMethod.choices),
+        "source_kind": dict(PowerSource.Kind.choices),
+        "loop_kind": dict(CoolingLoop.Kind.choices),
+        "fluid": dict(CoolingLoop.Fluid.choices),
+        "side": dict(Pdu.Side.choices),
+        "node_status": dict(Node.Status.choices),
+        "cooling": dict(NodeModel.Cooling.choices),
+    }
+
+
+def choice_label(value, kind: str) -> str:
+    """``hot_aisle`` -> "Hot-aisle containment"; an unknown value is shown as it is."""
+    return choice_labels().get(kind, {}).get(value, value if value not in (None, "") else "—")
+
+
+_NO_COST = re.compile(r"no sourced cost; set (\w+)")
+_NOT_CHECKED = re.compile(r"capex not checked: unsourced \(§16 'not found'\); set RETROFIT_CONFIG\['(\w+)'\]")
+_DESIGN = re.compile(r"\bDESIGN(?:\.md)?(?: rows)? default\b")
+
+
+def for_people(text: str) -> str:
+    """Engine notes in words for people: no configuration key names, no design-document references."""
+    if not text:
+        return text
+    text = _NO_COST.sub(
+        "cost not configured: no sourced figure (an administrator sets it in RETROFIT_CONFIG_JSON)", text
+    )
+    text = _NOT_CHECKED.sub(
+        "cost not checked: the reference has no figure (an administrator sets it in RETROFIT_CONFIG_JSON)", text
+    )
+    text = _DESIGN.sub("planner default", text)
+    return text.replace("DESIGN.md", "the planner's design").replace("DESIGN", "the planner's design")

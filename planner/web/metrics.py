@@ -78,7 +78,7 @@ METRICS: dict[str, Metric] = {
                 Band(150, "#f0a07a", "60-150 kW (direct liquid)"),
                 Band(None, "#e98b8b", "> 150 kW (high-capacity liquid)"),
             ),
-            "Rack IT load at max power; bands follow the retrofit defaults of DESIGN.md.",
+            "Rack IT load at max power; bands follow the retrofit advisor's default density bands.",
         ),
         Metric("power_pct", "Power used", "%", _PCT_BANDS, "Load against POWER_RACK capacity (smaller PDU side)."),
         Metric(

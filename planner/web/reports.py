@@ -1,7 +1,7 @@
 """Report pages: index of sites, a site's reports, one report with Plotly charts, CSV and JSON downloads.
 
 Any user with a role may read them. Charts are built with the plotly package (``fig.to_json()``) and drawn
-by ``static/vendor/plotly.min.js``: never a CDN.
+by ``static/vendor/plotly-basic.min.js``: never a CDN.
 """
 
 from __future__ import annotations

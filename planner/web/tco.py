@@ -1,5 +1,5 @@
 """The TCO page for procurement: an order's on-prem vs colocation vs GPU-hour cost, with the comparison and the
-tornado as Plotly charts (built server-side, drawn by the vendored plotly.min.js). GET only; writes nothing."""
+tornado as Plotly charts (built server-side, drawn by the vendored plotly-basic.min.js). GET only; writes nothing."""
 
 from __future__ import annotations
 

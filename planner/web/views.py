@@ -19,8 +19,10 @@ from planner import headroom as headroom_mod
 from planner.models import CapacityReport
 from planner.readiness import readiness_of
 from planner.retrofits import offers_retrofits, retrofit_options
+from planner.sources import sources as reference_sources
 from planner.web import figures as figs
 from planner.web.access import page, reader_required
+from planner.web.elements import room_elements
 from planner.web.floorplan import render_floorplan
 from planner.web.forms import RetrofitPlanForm
 from planner.web.headlines import headline_from_figures, site_headlines
@@ -244,6 +246,7 @@ def room_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rack_count": len(racks),
             "it_kw": sum(f.kw for f in figures.values()),
             "near_limit": sum(1 for f in figures.values() if near_limit(f)),
+            "elements": room_elements(snapshot, room.id),
             "history": history_context(Room, room.pk, "rooms"),
         },
     )
@@ -409,6 +412,20 @@ def rack_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": rack_history_context(rack.id),
         },
         status=400 if plan["errors"] else 200,
+    )
+
+
+@reader_required
+def sources_page(request: HttpRequest) -> HttpResponse:
+    """The reference entries the catalogue and the advisor cite; every ``[Sxx]`` shown on a page links here."""
+    entries = list(reference_sources().values())
+    return page(
+        request,
+        "planner/sources.html",
+        {
+            "sections": [(name, [e for e in entries if e.section == name]) for name in ("Sources", "Sources (new)")],
+            "count": len(entries),
+        },
     )
 
 

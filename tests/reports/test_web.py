@@ -43,7 +43,7 @@ def test_detail_page_renders_charts_from_static_plotly(reader, built):
     response = reader.get(f"/reports/{built.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "/static/vendor/plotly.min.js" in html
+    assert "/static/vendor/plotly-basic.min.js" in html
     assert "cdn" not in html.lower()
     assert "Capacity report: Small, 2026-03-10" in html
     for dim in reports.FORECAST_DIMENSIONS:

@@ -326,6 +326,10 @@ def test_every_web_write_route_is_covered():
             "room-fabric",
             "rack-detail",
             "catalogue",
+            "sources",
+            "row-detail",
+            "power-source-detail",
+            "cooling-loop-detail",
         }
     }
     assert web_routes == {

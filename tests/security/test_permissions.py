@@ -165,6 +165,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "rooms/<int:pk>/fabric/": Endpoint({"GET": READ}, "room"),
     "racks/<int:pk>/": Endpoint({"GET": READ}, "rack"),
     "catalogue/": Endpoint({"GET": READ}),
+    "sources/": Endpoint({"GET": READ}),
+    "rows/<int:pk>/": Endpoint({"GET": READ}, "row"),
+    "power-sources/<int:pk>/": Endpoint({"GET": READ}, "power_source"),
+    "cooling-loops/<int:pk>/": Endpoint({"GET": READ}, "loop"),
     # NetBox import pages (their POSTs read a NetBox: tests/netbox/test_pages.py checks the roles there).
     "catalogue/device-types/": Endpoint({"GET": WRITE}),
     "netbox/import/": Endpoint({"GET": WRITE}),

@@ -1,7 +1,8 @@
-"""Site dashboard charts (server-built Plotly, local plotly.min.js), the floor plan and the site list."""
+"""Site dashboard charts (server-built Plotly, local plotly-basic.min.js), the floor plan and the site list."""
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,7 @@ def figures(html: str) -> dict[str, dict]:
 
 def test_dashboard_draws_four_charts_with_local_plotly(small_site, fac_client):
     html = fac_client.get(f"/sites/{small_site['site'].pk}/").content.decode()
-    assert '<script src="/static/vendor/plotly.min.js"></script>' in html
+    assert '<script src="/static/vendor/plotly-basic.min.js"></script>' in html
     assert "cdn" not in html.lower()
     figs = figures(html)
     assert set(figs) == {"headroom", "density", "heat", "history"}
@@ -107,3 +108,23 @@ def test_site_list_headline(db, fac_client):
     assert "40.8 / 145" in html
     # Air: 4 x 11.2999 = 45.2 kW (published heat output, reference §1.3) over CRAH 600 + door 50 kW usable.
     assert "45.2 / 650" in html
+
+
+JS_BUDGET_BYTES = 1_500_000  # issue #16: the dashboard's first load stays under 1.5 MB of JavaScript
+
+
+def test_dashboard_javascript_under_budget(small_site, fac_client):
+    """Every script the dashboard loads, summed: the Plotly partial bundle (1,191,749 bytes) + planner.js."""
+    from django.contrib.staticfiles import finders
+
+    html = fac_client.get(f"/sites/{small_site['site'].pk}/").content.decode()
+    srcs = re.findall(r'<script[^>]*\ssrc="([^"]+)"', html)
+    assert "/static/vendor/plotly-basic.min.js" in srcs
+    total = 0
+    for src in srcs:
+        assert src.startswith("/static/"), src  # no CDN, nothing from another origin
+        path = finders.find(src.removeprefix("/static/"))
+        assert path, src
+        total += Path(path).stat().st_size
+    inline = sum(len(s) for s in re.findall(r"<script>(.*?)</script>", html, re.S))
+    assert 1_190_000 < total + inline < JS_BUDGET_BYTES, total + inline

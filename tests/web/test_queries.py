@@ -43,6 +43,12 @@ PAGES = {
     "rack-retrofit-plan": (lambda s: f"/racks/{s['racks'][0].pk}/?model=dgx-b200&quantity=3", 16),
     "rack-retrofit-target": (lambda s: f"/racks/{s['racks'][0].pk}/?target_kw=80", 16),
     "catalogue": (lambda s: "/catalogue/", 4),
+    # the element pages: the request's three, the element (with its site), the ten queries of the snapshot
+    "row-detail": (lambda s: f"/rows/{s['rows'][0].pk}/", 14),
+    "power-source-detail": (lambda s: f"/power-sources/{s['ups'].pk}/", 14),
+    "cooling-loop-detail": (lambda s: f"/cooling-loops/{s['cdu'].pk}/", 14),
+    "cooling-loop-detail-pool": (lambda s: f"/cooling-loops/{s['site'].cooling_loops.get(name='CRAH').pk}/", 14),
+    "sources": (lambda s: "/sources/", 3),  # the request's own three: the entries are parsed from a file
     "place-empty": (lambda s: f"/place/?site={s['site'].pk}", 8),  # + the site's rooms (suggest in a room)
     # the check reuses the form's rack (with its site): no second rack read
     "place-check": (lambda s: f"/place/?rack={s['racks'][0].pk}&model=dgx-h100&quantity=2", 19),

@@ -46,5 +46,6 @@ def test_failing_rack_shows_its_rules_and_retrofits(demo, fac_client):
         Node.objects.create(rack=rack, model=b200, u_position=1 + 10 * i, name=f"b{i}")
     html = fac_client.get(f"/racks/{rack.pk}/").content.decode()
     assert 'data-code="COOLING_AIR_RACK" data-status="fail"' in html
-    assert "fails COOLING_AIR_RACK" in html
+    assert 'fails <span class="rule" title="Passes when rack air heat' in html
+    assert "Rack air cooling <code>COOLING_AIR_RACK</code>" in html
     assert "Retrofit options" in html and "Active rear-door heat exchanger" in html
