@@ -60,6 +60,14 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "COOLING_FLOW": ("Coolant flow", "Passes when flow needed ≤ the loop's maximum flow."),
     "COOLING_TEMPERATURE": ("Coolant temperature", "Passes when loop supply temperature ≤ the node's limit."),
+    "FABRIC_PORTS": (
+        "Fabric ports",
+        "Passes when the node's fabric has enough free leaf ports of the node's speed (on each rail it uses).",
+    ),
+    "FABRIC_REACH": (
+        "Cable reach",
+        "Passes when every link to a leaf is within the reach of a medium the fabric allows (copper, optics).",
+    ),
 }
 
 DIMENSIONS: dict[str, tuple[str, str]] = {
