@@ -97,6 +97,9 @@ def ensure_reference_data() -> None:
     importlib.import_module("racks.migrations.0002_catalogue").load_catalogue(apps, None)
     importlib.import_module("racks.migrations.0010_power_kva_heat_output").set_heat_output(apps, None)
     importlib.import_module("racks.migrations.0011_pdu_receptacles_cords").set_cords(apps, None)
+    importlib.import_module("racks.migrations.0012_fabric").set_ports(apps, None)
+    if not apps.get_model("planner", "ThroughputBasis").objects.filter(kind="mlperf").exists():
+        importlib.import_module("planner.migrations.0006_workloads").seed(apps, None)
     importlib.import_module("racks.migrations.0003_roles").create_roles(apps, None)
 
 

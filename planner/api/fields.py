@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from rest_framework import serializers
 
@@ -37,6 +38,9 @@ class SafeIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+
+
 class SlugOrPkRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key given as an id, or as the target's slug (node models)."""
 
@@ -48,6 +52,8 @@ class SlugOrPkRelatedField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, str) and not (data.isascii() and data.isdigit() and len(data) <= 18):
             queryset = self.get_queryset()
+            if not SLUG.fullmatch(data):  # no slug has it (and PostgreSQL refuses a NUL in a query)
+                self.fail("does_not_exist_slug", slug=data[:100].encode("unicode_escape").decode())
             try:
                 return queryset.get(slug=data)
             except queryset.model.DoesNotExist:

@@ -154,7 +154,9 @@ class FeasibilityRequest(serializers.Serializer):
     )
     # KPI inputs (issue 17): the throughput basis and the prices that have no sourced default
     reference_workload = serializers.ChoiceField(
-        choices=list(REFERENCE_WORKLOADS), default=DEFAULT_REFERENCE_WORKLOAD, help_text="For the KPIs' tokens/s."
+        choices=list(REFERENCE_WORKLOADS.items()),
+        default=DEFAULT_REFERENCE_WORKLOAD,
+        help_text="For the KPIs' tokens/s.",
     )
     scenario = serializers.ChoiceField(choices=Scenario.choices, default=DEFAULT_SCENARIO)
     hardware_usd_per_system = FiniteFloatField(

@@ -245,7 +245,9 @@ class CoolingLoopForm(PendingRacksMixin, PlannerModelForm):
             self.fields["room"].queryset = Room.objects.filter(site=self.site)
             racks = Rack.objects.filter(row__room__site=self.site).select_related("row__room")
             room_id = self._room_id()
-            if room_id is not None:  # the loop's room: only its racks, labelled by row
+            # The loop's room: only its racks are offered, labelled by row. A submitted form is checked against
+            # the site's racks, so a rack of another room is refused by the model's rule, which names it.
+            if room_id is not None and not self.is_bound:
                 racks = racks.filter(row__room_id=room_id)
                 self.fields["racks"].label_from_instance = _rack_in_room_label
             else:

@@ -157,3 +157,18 @@ def test_an_unknown_api_url_answers_json_even_with_debug_on(api, settings):
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["status"] == 404 and "/api/v1/no-such-resource/" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["dgx\x00b200", "dgx b200", "x" * 101])
+def test_a_model_slug_no_slug_can_have_is_a_400_and_writes_nothing(api, model):
+    """A slug with a NUL (PostgreSQL refuses it in a query: it was a 500), a space or over 100 characters
+    names no model: 400 on the field, nothing written."""
+    from racks.models import Node
+
+    rack = f.RackFactory()
+    before = Node.objects.count()
+    r = api.post("/api/v1/nodes/", {"rack": rack.pk, "model": model, "name": "n"}, format="json")
+    assert r.status_code == 400, r.content
+    assert "model" in json.dumps(r.json())
+    assert Node.objects.count() == before
