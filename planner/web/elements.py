@@ -96,8 +96,9 @@ def row_page(request: HttpRequest, pk: int) -> HttpResponse:
 
     row = get_object_or_404(Row.objects.select_related("room__site"), pk=pk)
     snapshot = selectors.site_snapshot(row.room.site_id)
-    rack_heads = headroom_mod.rack_headrooms(snapshot)
-    site_head = headroom_mod.site_headroom(snapshot, rack_heads)
+    results = headroom_mod.rack_headroom_results(snapshot)
+    site_head = headroom_mod.site_headroom(snapshot, results)
+    rack_heads = {rid: h.to_dict() for rid, h in results.items()}
     head = next(r for room in site_head["rooms"] for r in room["rows"] if r["id"] == row.id)
     racks = []
     for rack in sorted((r for r in snapshot.racks if r.row_id == row.id), key=lambda r: r.position):

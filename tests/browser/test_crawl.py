@@ -47,7 +47,7 @@ def crawl(page, start: list[str]) -> dict[str, int]:
     queue = deque(start)
     while queue and len(seen) < MAX_PAGES:
         url = queue.popleft()
-        if url in seen or SKIP.search(urlsplit(url).path):
+        if url in seen or SKIP.search(urlsplit(url).path) or "_export=" in urlsplit(url).query:  # list exports
             continue
         key = shape(url)
         if per_shape.get(key, 0) >= PER_SHAPE:

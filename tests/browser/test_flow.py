@@ -98,7 +98,7 @@ def test_engineer_builds_a_site_and_places_a_dgx(new_page, shot):
 
     # Place a DGX H100 with the wizard: the live check says it fits, then record it as planned.
     page.goto(f"/racks/{rack.pk}/")
-    page.get_by_role("link", name="Place hardware here").click()
+    page.get_by_role("link", name="Place hardware here").first.click()
     page.get_by_label("Model").select_option("dgx-h100")
     result = page.locator("#check-result")
     expect(result.locator(".verdict-ok")).to_contain_text("Fits.")
@@ -112,7 +112,7 @@ def test_engineer_builds_a_site_and_places_a_dgx(new_page, shot):
     assert Node.objects.filter(rack=rack, model__slug="dgx-h100", status="planned").count() == 1
 
     # Over the limit: three more (4 x 10.2 = 40.8 kW) break POWER_RACK; the page says why.
-    page.get_by_role("link", name="Place hardware here").click()
+    page.get_by_role("link", name="Place hardware here").first.click()
     page.get_by_label("Model").select_option("dgx-h100")
     page.get_by_label("Quantity").fill("3")
     power = result.locator('tr[data-code="POWER_RACK"]')
