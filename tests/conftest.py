@@ -95,6 +95,7 @@ def ensure_reference_data() -> None:
     from django.apps import apps
 
     importlib.import_module("racks.migrations.0002_catalogue").load_catalogue(apps, None)
+    importlib.import_module("racks.migrations.0008_nodemodel_gpus").set_gpus(apps, None)
     importlib.import_module("racks.migrations.0010_power_kva_heat_output").set_heat_output(apps, None)
     importlib.import_module("racks.migrations.0011_pdu_receptacles_cords").set_cords(apps, None)
     importlib.import_module("racks.migrations.0012_fabric").set_ports(apps, None)

@@ -251,7 +251,7 @@ class RackTable(PlannerTable):
 
 
 class PduTable(PlannerTable):
-    name = tables.Column(linkify=_link(lambda r: f"/pdus/{r.pk}/edit/"))
+    name = tables.Column(linkify=_link(lambda r: f"/racks/{r.rack_id}/"))
     site = tables.Column(accessor="rack__row__room__site__name", verbose_name="Site")
     rack = tables.Column(accessor="rack__name", verbose_name="Rack", linkify=_link(lambda r: f"/racks/{r.rack_id}/"))
     source = tables.Column(accessor="source__name", verbose_name="Fed from", default="—")
@@ -262,7 +262,7 @@ class PduTable(PlannerTable):
 
 
 class PowerSourceTable(PlannerTable):
-    name = tables.Column(linkify=_link(lambda r: f"/power-sources/{r.pk}/edit/"))
+    name = tables.Column(linkify=_link(lambda r: f"/power-sources/{r.pk}/"))
     site = tables.Column(accessor="site__name", verbose_name="Site")
     parent = tables.Column(accessor="parent__name", verbose_name="Fed from", default="—")
     n_pdus = tables.Column(verbose_name="PDUs fed", attrs={"td": {"class": "num"}})
@@ -273,7 +273,7 @@ class PowerSourceTable(PlannerTable):
 
 
 class CoolingLoopTable(PlannerTable):
-    name = tables.Column(linkify=_link(lambda r: f"/cooling-loops/{r.pk}/edit/"))
+    name = tables.Column(linkify=_link(lambda r: f"/cooling-loops/{r.pk}/"))
     site = tables.Column(accessor="site__name", verbose_name="Site")
     room = tables.Column(accessor="room__name", verbose_name="Room", default="whole site")
     n_racks = tables.Column(verbose_name="Racks listed", attrs={"td": {"class": "num"}})
@@ -305,7 +305,7 @@ class NodeModelTable(PlannerTable):
 
 
 class NodeTable(PlannerTable):
-    name = tables.Column(linkify=_link(lambda r: f"/nodes/{r.pk}/edit/"))
+    name = tables.Column(linkify=_link(lambda r: f"/racks/{r.rack_id}/"))
     model = tables.Column(accessor="model__name", verbose_name="Model")
     site = tables.Column(accessor="rack__row__room__site__name", verbose_name="Site")
     rack = tables.Column(accessor="rack__name", verbose_name="Rack", linkify=_link(lambda r: f"/racks/{r.rack_id}/"))
